@@ -12,7 +12,11 @@ export interface PgType {
 
 /** Session state that changes how values are written as text. */
 export interface EncodeOptions {
-  /** IANA zone name or a fixed offset such as `+02:00`; timestamptz text is rendered in it. */
+  /**
+   * The session's TimeZone setting, read as PostgreSQL reads it: an IANA zone name (`Europe/Paris`,
+   * `UTC`) or a POSIX-style offset counted WEST of Greenwich (`+02:00` and `UTC+2` are two hours
+   * behind UTC, `<+02>-02` two hours ahead). timestamptz text is rendered in it (TimeZone.ts).
+   */
   readonly timeZone: string;
   /** PostgreSQL's extra_float_digits: > 0 means shortest round-trip output (the default, 1). */
   readonly extraFloatDigits: number;
@@ -27,6 +31,6 @@ export interface ColumnCodec {
   readonly type: PgType;
   /** PostgreSQL's text output for a non-null value, byte for byte. */
   text(value: unknown, options: EncodeOptions): string;
-  /** PostgreSQL's binary send format for a non-null value. */
+  /** PostgreSQL's binary send format for a non-null value; bytes the caller may keep (never a reused buffer). */
   binary(value: unknown, options: EncodeOptions): Uint8Array;
 }
