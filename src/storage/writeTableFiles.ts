@@ -1,0 +1,170 @@
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import type { ColumnDef, ColumnStats, DataFile, DeleteFile, TableDef } from '../catalog/CatalogModel.js';
+import { tableDir } from '../catalog/dataPaths.js';
+import { fsyncDir, fsyncFile, mkdirDurably } from '../catalog/durableFs.js';
+import { encodeForFile, physicalName } from './columnCodec.js';
+import { bucketExpr } from './hashBucket.js';
+import { quoteIdent, quoteLiteral } from './sqlText.js';
+
+export interface FileWriteOptions {
+  readonly dataDir: string;
+  readonly table: TableDef;
+  /** The bucket count of a hash-distributed table; null writes balanced files. */
+  readonly buckets: number | null;
+  readonly rowGroupSize: number;
+  /** Balanced files get this many row groups each (the last one fewer). */
+  readonly rowGroupsPerFile: number;
+  readonly compression: string;
+  /** Whether Parquet's min/max of a column are worth recording (see resolveColumnType). */
+  readonly minMaxStats: (c: ColumnDef) => boolean;
+  readonly allocateIds: (n: number) => number;
+  /** Called with the write directory (relative) before anything is written in it. */
+  readonly onDirectory?: (dir: string) => void;
+}
+
+/** The files one write produced, fsynced, with their directory fsynced too. */
+export interface WrittenFiles {
+  readonly dir: string;
+  readonly files: readonly DataFile[];
+  readonly rows: number;
+}
+
+/**
+ * Writes the rows of `sourceSql` (positionally, one column per table column) into new Parquet files in
+ * a fresh directory `tables/<table>/<uuid>/`, with DuckDB's COPY. Balanced tables get files of
+ * `rowGroupsPerFile` row groups; hash tables one file per non-empty bucket (`__bucket=<n>/`). Per-file
+ * row counts, sizes and column statistics come from COPY's RETURN_STATS. Every file and directory is
+ * fsynced before this returns, so a catalog commit may reference them.
+ */
+export async function writeTableFiles(
+  conn: DuckDBConnection,
+  options: FileWriteOptions,
+  sourceSql: string,
+  params: readonly DuckDBValue[] = [],
+): Promise<WrittenFiles> {
+  const t = options.table;
+  const dir = `${tableDir(t.id)}/${randomUUID()}`;
+  const abs = join(options.dataDir, dir);
+  options.onDirectory?.(dir);
+  await mkdirDurably(abs);
+  try {
+    const select = t.columns.map(
+      (c, i) => `${encodeForFile(c, `src.a${i}`)} AS ${quoteIdent(physicalName(c))}`,
+    );
+    const copyOptions = [
+      'FORMAT parquet',
+      `COMPRESSION ${options.compression}`,
+      `ROW_GROUP_SIZE ${options.rowGroupSize}`,
+      "FILENAME_PATTERN 'part_{i}'",
+      'RETURN_STATS',
+    ];
+    if (options.buckets !== null) {
+      if (t.distribution.kind !== 'hash') throw new Error(`table ${t.name} is not hash-distributed`);
+      const keyColumn = t.distribution.column;
+      const k = t.columns.findIndex((c) => c.id === keyColumn);
+      select.push(`${bucketExpr(`CAST(src.a${k} AS ${t.columns[k]!.type})`, options.buckets)} AS __bucket`);
+      // DuckDB cannot rotate files inside PARTITION_BY; a bucket is one file per write, compacted later.
+      copyOptions.push('PARTITION_BY (__bucket)');
+    } else {
+      copyOptions.push(`ROW_GROUPS_PER_FILE ${options.rowGroupsPerFile}`);
+    }
+    const names = t.columns.map((_, i) => `a${i}`).join(', ');
+    const sql = `COPY (SELECT ${select.join(', ')} FROM (${sourceSql}) AS src(${names})) TO ${quoteLiteral(abs)} (${copyOptions.join(', ')})`;
+    const reader = await conn.runAndReadAll(sql, params as DuckDBValue[]);
+    const written = reader.getRowObjectsJson() as unknown as CopyStatsRow[];
+    const files: DataFile[] = [];
+    const dirs = new Set<string>([abs]);
+    let rows = 0;
+    for (const w of written) {
+      const count = Number(w.count);
+      if (count === 0) {
+        await rm(w.filename, { force: true });
+        continue;
+      }
+      await fsyncFile(w.filename);
+      dirs.add(dirname(w.filename));
+      const bucket = w.partition_keys?.find((p) => p.key === '__bucket')?.value;
+      files.push({
+        id: options.allocateIds(1),
+        path: relative(options.dataDir, w.filename).split(sep).join('/'),
+        rows: count,
+        bytes: Number(w.file_size_bytes),
+        bucket: bucket === undefined ? null : Number(bucket),
+        columns: t.columns.map((c) => c.id),
+        stats: statsOf(t.columns, w.column_statistics, options.minMaxStats),
+      });
+      rows += count;
+    }
+    for (const d of dirs) await fsyncDir(d);
+    return { dir, files, rows };
+  } catch (err) {
+    await rm(abs, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/**
+ * Writes positions (the BIGINT column `pos` of `positionsSql`) as a delete file for one data file,
+ * fsynced. Returns its catalog record.
+ */
+export async function writeDeleteFile(
+  conn: DuckDBConnection,
+  dataDir: string,
+  tableId: number,
+  positionsSql: string,
+  onDirectory?: (dir: string) => void,
+): Promise<DeleteFile> {
+  const dir = `${tableDir(tableId)}/${randomUUID()}`;
+  const abs = join(dataDir, dir);
+  onDirectory?.(dir);
+  await mkdirDurably(abs);
+  try {
+    const file = join(abs, 'deletes.parquet');
+    const reader = await conn.runAndReadAll(
+      `COPY (SELECT CAST(pos AS BIGINT) AS pos FROM (${positionsSql}) ORDER BY pos) TO ${quoteLiteral(file)} (FORMAT parquet, RETURN_STATS)`,
+    );
+    const w = reader.getRowObjectsJson()[0] as unknown as CopyStatsRow;
+    await fsyncFile(file);
+    await fsyncDir(abs);
+    return { path: `${dir}/deletes.parquet`, rows: Number(w.count), bytes: Number(w.file_size_bytes) };
+  } catch (err) {
+    await rm(abs, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** One row of COPY ... RETURN_STATS, in @duckdb/node-api's JSON form (MAPs are key/value lists). */
+interface CopyStatsRow {
+  readonly filename: string;
+  readonly count: string;
+  readonly file_size_bytes: string;
+  readonly column_statistics:
+    | readonly { key: string; value: readonly { key: string; value: string }[] }[]
+    | null;
+  readonly partition_keys: readonly { key: string; value: string }[] | null;
+}
+
+function statsOf(
+  columns: readonly ColumnDef[],
+  raw: CopyStatsRow['column_statistics'],
+  minMax: (c: ColumnDef) => boolean,
+): Record<string, ColumnStats> {
+  const byKey = new Map((raw ?? []).map((e) => [e.key, new Map(e.value.map((kv) => [kv.key, kv.value]))]));
+  const out: Record<string, ColumnStats> = {};
+  for (const c of columns) {
+    // Top-level columns only: nested leaves are keyed `"c3"."field"`.
+    const s = byKey.get(quoteIdent(physicalName(c)));
+    if (!s) continue;
+    const wantMinMax = minMax(c);
+    const nulls = s.get('null_count');
+    out[String(c.id)] = {
+      min: wantMinMax ? (s.get('min') ?? null) : null,
+      max: wantMinMax ? (s.get('max') ?? null) : null,
+      nullCount: nulls === undefined ? null : Number(nulls),
+    };
+  }
+  return out;
+}
