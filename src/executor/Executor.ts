@@ -41,7 +41,11 @@ export interface QueryCursor {
   readonly columns: readonly ResultColumn[];
   /** The next batch, or null when done. Rejects with a PgError on failure or cancellation. */
   next(): Promise<ColumnBatch | null>;
-  /** For statements without a result set: rows inserted, updated or deleted. */
+  /**
+   * For statements without a result set: rows inserted, updated, deleted or copied, known once execute()
+   * resolves (and the rows stored by CREATE TABLE AS). For statements that return rows (SELECT,
+   * INSERT ... RETURNING): the number of rows returned by next() so far.
+   */
   readonly rowsChanged: number;
   /** Stops the statement early; idempotent. */
   close(): void;
@@ -51,7 +55,18 @@ export interface QueryCursor {
 export interface SessionExecutor {
   /** Prepares one SQL statement. `paramTypeHints[i]` is the client's declared type, or null to infer. */
   prepare(sql: string, paramTypeHints: readonly (DuckDBType | null)[]): Promise<PreparedQuery>;
-  /** Interrupts whatever this session is running (CancelRequest, statement_timeout, disconnect). */
-  interrupt(): void;
+  /**
+   * Interrupts whatever this session is running (CancelRequest, statement_timeout, disconnect): the
+   * running prepare, execute or next() rejects with PgError 57014 carrying `message`, by default
+   * PostgreSQL's `canceling statement due to user request`.
+   */
+  interrupt(message?: string): void;
+  /**
+   * Mirrors the session's TimeZone into DuckDB (null: no ICU equivalent, keep UTC) so timestamptz
+   * casts and functions agree with what the codecs print. Optional: executors without it stay in UTC.
+   */
+  setTimeZone?(zone: string | null): Promise<void>;
+  /** Parses without binding or running: rejects with a 42601 PgError (with position) on a syntax error. */
+  checkSyntax?(sql: string): Promise<void>;
   close(): Promise<void>;
 }

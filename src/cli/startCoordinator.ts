@@ -1,0 +1,77 @@
+import { mkdirSync } from 'node:fs';
+import { isLoopback, type ServerConfig } from '../config.js';
+import { Engine } from '../executor/Engine.js';
+import type { Logger } from '../log.js';
+import { Server } from '../server/Server.js';
+import { LocalSessionFactory } from '../session/LocalSessionFactory.js';
+import { COMPAT_SCHEMA } from '../sql/compatSchema.js';
+import { SqlParser } from '../sql/SqlParser.js';
+
+/** A one-line reason the coordinator cannot start, printed without a stack trace. */
+export class StartupError extends Error {}
+
+export function checkConfig(config: ServerConfig): void {
+  if (Boolean(config.tlsCert) !== Boolean(config.tlsKey)) {
+    throw new StartupError('--tls-cert and --tls-key must be given together');
+  }
+  if (!isLoopback(config.host) && config.auth === 'trust' && !config.allowTrustRemote) {
+    throw new StartupError(
+      `refusing to listen on ${config.host} without passwords: add --user name:password (or --users-file), or pass --allow-trust-remote`,
+    );
+  }
+  if (config.auth !== 'trust' && config.users.size === 0) {
+    throw new StartupError(`--auth ${config.auth} needs at least one --user name:password`);
+  }
+}
+
+/** Starts the coordinator's front door on its own DuckDB; resolves once listening. */
+export async function startCoordinator(config: ServerConfig, log: Logger, version: string): Promise<Server> {
+  try {
+    checkConfig(config);
+  } catch (err) {
+    if (err instanceof StartupError) {
+      console.error(`mallard: ${err.message}`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  mkdirSync(config.dataDir, { recursive: true });
+  const engine = await Engine.open({
+    dataDir: config.dataDir,
+    readableDirs: config.readableDirs,
+    setupSql: COMPAT_SCHEMA,
+  });
+  const parser = await SqlParser.open();
+  const server = new Server(config, log, new LocalSessionFactory(engine, parser));
+  let address: { host: string; port: number };
+  try {
+    address = await server.listen();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') {
+      console.error(
+        `mallard: port ${config.port} on ${config.host} is already in use; choose another with --port (or MALLARD_PORT)`,
+      );
+    } else if (code === 'EACCES') {
+      console.error(
+        `mallard: no permission to listen on ${config.host}:${config.port}; choose another with --port`,
+      );
+    } else {
+      console.error(`mallard: cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`);
+    }
+    process.exit(1);
+  }
+  log.info(
+    { host: address.host, port: address.port, dataDir: config.dataDir, version, auth: config.auth },
+    'listening',
+  );
+  const shutdown = async (signal: string) => {
+    log.info({ signal }, 'shutting down');
+    await server.close();
+    await engine.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  return server;
+}

@@ -1,0 +1,36 @@
+import { PgError } from '../../protocol/pg/PgError.js';
+import type { Engine } from '../executor/Engine.js';
+import type { SessionExecutor } from '../executor/Executor.js';
+import { SessionSettings } from '../sql/SessionSettings.js';
+import type { SqlParser } from '../sql/SqlParser.js';
+import { Session, type SessionFactory, type SessionInit } from './Session.js';
+import { startupSettings } from './startupSettings.js';
+
+/** Sessions that execute on the coordinator's own DuckDB. */
+export class LocalSessionFactory implements SessionFactory {
+  constructor(
+    private readonly engine: Engine,
+    private readonly parser: SqlParser,
+  ) {}
+
+  async create(init: SessionInit): Promise<Session> {
+    const settings = new SessionSettings({ session_authorization: init.user });
+    for (const [name, value] of startupSettings(init.params)) {
+      try {
+        settings.setStartup(name, value);
+      } catch (err) {
+        // Drivers send parameters of their own (e.g. pgjdbc's, psql's); an unknown one is logged, not fatal.
+        if (err instanceof PgError && err.code === '42704') {
+          init.log.debug({ name }, 'ignoring unknown startup parameter');
+          continue;
+        }
+        if (err instanceof PgError)
+          throw new PgError(err.code, err.message, { ...err.fields, severity: 'FATAL' });
+        throw err;
+      }
+    }
+    const executor: SessionExecutor = await this.engine.createSession();
+    if (settings.duckdbTimeZone !== 'UTC') await executor.setTimeZone?.(settings.duckdbTimeZone);
+    return new Session(init, executor, this.parser, settings);
+  }
+}

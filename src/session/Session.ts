@@ -1,0 +1,900 @@
+import { configurationOptionDescriptions, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
+import type { BackendWriter, FieldDescription } from '../../protocol/pg/BackendWriter.js';
+import type { FrontendMessage } from '../../protocol/pg/messages.js';
+import { PgError, ProtocolError } from '../../protocol/pg/PgError.js';
+import { SqlState } from '../../protocol/pg/sqlstate.js';
+import { codecFor, decodeParam, duckTypeForOid, Oid, pgTypeFor } from '../../protocol/pg/types/index.js';
+import type { ColumnCodec, EncodeOptions } from '../../protocol/pg/types/PgType.js';
+import type {
+  ColumnBatch,
+  PreparedQuery,
+  QueryCursor,
+  ResultColumn,
+  SessionExecutor,
+} from '../executor/Executor.js';
+import { toPgError } from '../executor/mapDuckDBError.js';
+import type { Logger } from '../log.js';
+import { classifyStatement, type SessionCommand } from '../sql/classifyStatement.js';
+import { rewriteQuery } from '../sql/rewriteQuery.js';
+import type { SessionSettings } from '../sql/SessionSettings.js';
+import type { SqlParser } from '../sql/SqlParser.js';
+import { splitStatements } from '../sql/splitStatements.js';
+import { copyIn, copyOut } from './copy.js';
+
+/** What a session needs from its client connection. */
+export interface ClientChannel {
+  readonly writer: BackendWriter;
+  /** The next frontend message; rejects once the client is gone or sent malformed bytes. */
+  next(): Promise<FrontendMessage>;
+  /** Hands pending bytes to the socket. */
+  flush(): void;
+  /** Resolves when the socket has room again. */
+  drained(): Promise<void>;
+  readonly closed: boolean;
+}
+
+export interface SessionInit {
+  user: string;
+  database: string;
+  /** Every startup parameter as sent, including `options`. */
+  params: Record<string, string>;
+  pid: number;
+  channel: ClientChannel;
+  log: Logger;
+}
+
+export interface SessionFactory {
+  create(init: SessionInit): Promise<Session>;
+}
+
+/** Write batches to the socket once this much is pending, then wait for it to drain. */
+const FLUSH_BYTES = 64 * 1024;
+
+interface Statement {
+  readonly sql: string;
+  readonly command: SessionCommand | null; // null: empty query
+  readonly query: PreparedQuery | null;
+  /** The OIDs reported in ParameterDescription. */
+  readonly paramOids: number[];
+  readonly paramTypes: readonly DuckDBType[];
+}
+
+interface Portal {
+  readonly statement: Statement;
+  readonly params: readonly DuckDBValue[];
+  readonly formats: readonly (0 | 1)[];
+  cursor: QueryCursor | null;
+  batch: ColumnBatch | null;
+  offset: number;
+  rows: number;
+  done: boolean;
+  /** Rows fetched ahead when another statement needed the DuckDB connection while this portal was open. */
+  buffered: ColumnBatch[] | null;
+}
+
+type TxStatus = 'I' | 'T' | 'E';
+
+/**
+ * One client session: the simple and extended query protocols, COPY, transactions and settings.
+ * SQL goes to the SessionExecutor one statement at a time; rows come back as column batches and are
+ * encoded column by column with codecs chosen once per result.
+ */
+export class Session {
+  readonly settings: SessionSettings;
+  private readonly statements = new Map<string, Statement>();
+  private readonly portals = new Map<string, Portal>();
+  /** SQL-level cursors (DECLARE ... CURSOR): portals the client drives with FETCH and MOVE. */
+  private readonly cursors = new Map<string, { portal: Portal; hold: boolean }>();
+  private tx: TxStatus = 'I';
+  /** After an error in the extended protocol, messages are skipped until Sync. */
+  private skipToSync = false;
+  private running = false;
+  private cancelReason: string | null = null;
+  private readonly w: BackendWriter;
+
+  constructor(
+    private readonly init: SessionInit,
+    private readonly executor: SessionExecutor,
+    private readonly parser: SqlParser,
+    settings: SessionSettings,
+  ) {
+    this.settings = settings;
+    this.w = init.channel.writer;
+  }
+
+  /** ParameterStatus values not yet sent: all of them at startup, then whatever changed. */
+  reportedParameters(): [string, string][] {
+    return this.settings.takeReports();
+  }
+
+  /** CancelRequest, statement_timeout or disconnect: interrupts the running statement, if any. */
+  cancel(reason: string): void {
+    if (!this.running) return;
+    this.cancelReason = reason;
+    this.executor.interrupt();
+  }
+
+  async close(): Promise<void> {
+    for (const p of this.portals.values()) p.cursor?.close();
+    for (const s of this.statements.values()) s.query?.close();
+    this.portals.clear();
+    this.statements.clear();
+    await this.executor.close();
+  }
+
+  async handle(m: FrontendMessage): Promise<void> {
+    if (this.skipToSync && m.type !== 'sync') {
+      if (m.type === 'query') this.skipToSync = false;
+      else return;
+    }
+    try {
+      switch (m.type) {
+        case 'query':
+          return await this.onQuery(m.sql);
+        case 'parse':
+          return await this.onParse(m.name, m.sql, m.paramOids);
+        case 'bind':
+          return this.onBind(m);
+        case 'describe':
+          return this.onDescribe(m.kind, m.name);
+        case 'execute':
+          return await this.onExecute(m.portal, m.maxRows);
+        case 'close':
+          return this.onClose(m.kind, m.name);
+        case 'sync':
+          return await this.onSync();
+        case 'flush':
+          return this.init.channel.flush();
+        case 'copyData':
+        case 'copyDone':
+        case 'copyFail':
+          // Outside COPY these are ignored, as PostgreSQL does after a failed COPY.
+          return;
+        case 'functionCall':
+          throw new PgError(SqlState.FeatureNotSupported, 'the function call protocol is not supported');
+        default:
+          throw new ProtocolError(`unexpected message type ${m.type}`);
+      }
+    } catch (err) {
+      if (err instanceof ProtocolError) throw err;
+      this.reportError(err);
+      if (m.type !== 'query') {
+        this.skipToSync = true;
+        // The client may be waiting for this error without having sent Sync (it sent Flush, or nothing yet).
+        this.init.channel.flush();
+      }
+    }
+  }
+
+  private reportError(err: unknown): void {
+    const pgErr = this.toError(err);
+    if (pgErr.severity === 'FATAL') throw pgErr;
+    this.w.errorResponse(pgErr);
+    if (this.tx === 'T') this.tx = 'E';
+    if (!(err instanceof PgError)) this.init.log.debug({ err }, 'statement failed');
+  }
+
+  private toError(err: unknown): PgError {
+    if (this.cancelReason !== null) {
+      const reason = this.cancelReason;
+      this.cancelReason = null;
+      if (reason !== 'client disconnected') {
+        return new PgError(SqlState.QueryCanceled, `canceling statement due to ${reason}`);
+      }
+    }
+    return err instanceof PgError ? err : toPgError(err);
+  }
+
+  // ---- simple query ----
+
+  private async onQuery(text: string): Promise<void> {
+    const parts = splitStatements(text);
+    const commands = parts.map((p) => (p.empty ? null : classifyStatement(p.sql)));
+    // PostgreSQL runs a multi-statement Query as one implicit transaction unless it controls transactions itself.
+    const implicit =
+      this.tx === 'I' && commands.length > 1 && commands.every((c) => c === null || !isTransactionControl(c));
+    try {
+      // PostgreSQL parses the whole message before running any of it: a syntax error anywhere runs nothing.
+      if (commands.length > 1 && this.executor.checkSyntax) {
+        for (let i = 0; i < commands.length; i++) {
+          const c = commands[i];
+          if (c?.kind === 'query')
+            await this.executor.checkSyntax(c.sql).catch((e) => throwAt(e, parts[i]!.offset));
+        }
+      }
+      if (implicit) await this.execSql('BEGIN TRANSACTION');
+      for (let i = 0; i < commands.length; i++) {
+        const command = commands[i]!;
+        if (command === null) {
+          this.w.emptyQueryResponse();
+          continue;
+        }
+        try {
+          const statement = await this.prepareStatement(command, []);
+          const portal = this.newPortal(statement, [], []);
+          const desc = this.rowDescription(statement, []);
+          if (desc) this.w.rowDescription(desc);
+          try {
+            await this.executePortal(portal, 0);
+          } finally {
+            portal.cursor?.close();
+            statement.query?.close();
+          }
+        } catch (err) {
+          throwAt(err, parts[i]!.offset);
+        }
+      }
+      if (implicit) await this.execSql('COMMIT');
+    } catch (err) {
+      if (err instanceof PgError && err.severity === 'FATAL') throw err;
+      this.reportError(err);
+      if (implicit) await this.execSql('ROLLBACK').catch(() => {});
+    }
+    this.readyForQuery();
+  }
+
+  private readyForQuery(): void {
+    // Like PostgreSQL 14+, report changed parameters (SET, set_config, transaction end) just before ReadyForQuery.
+    for (const [name, value] of this.settings.takeReports()) this.w.parameterStatus(name, value);
+    this.w.readyForQuery(this.tx);
+    this.init.channel.flush();
+  }
+
+  // ---- extended query ----
+
+  private async onParse(name: string, sql: string, paramOids: number[]): Promise<void> {
+    const parts = splitStatements(sql).filter((p) => !p.empty);
+    if (parts.length > 1) {
+      throw new PgError(SqlState.SyntaxError, 'cannot insert multiple commands into a prepared statement');
+    }
+    if (name !== '' && this.statements.has(name)) {
+      throw new PgError(SqlState.DuplicatePreparedStatement, `prepared statement "${name}" already exists`);
+    }
+    const command = parts.length === 0 ? null : classifyStatement(parts[0]!.sql);
+    const statement = await this.prepareStatement(command, paramOids);
+    if (name === '') this.statements.get('')?.query?.close();
+    this.statements.set(name, statement);
+    this.w.parseComplete();
+  }
+
+  private onBind(m: Extract<FrontendMessage, { type: 'bind' }>): void {
+    const statement = this.statements.get(m.statement);
+    if (!statement) {
+      throw new PgError(
+        SqlState.InvalidSqlStatementName,
+        `prepared statement "${m.statement}" does not exist`,
+      );
+    }
+    if (m.portal !== '' && this.portals.has(m.portal)) {
+      throw new PgError(SqlState.DuplicateCursor, `cursor "${m.portal}" already exists`);
+    }
+    // In a failed transaction only COMMIT/ROLLBACK may run, as in PostgreSQL's exec_bind_message.
+    const exits = statement.command?.kind === 'commit' || statement.command?.kind === 'rollback';
+    if (this.tx === 'E' && !exits) throw abortedTransaction();
+    const n = statement.paramTypes.length;
+    if (m.params.length !== n) {
+      throw new ProtocolError(
+        `bind message supplies ${m.params.length} parameters, but prepared statement "${m.statement}" requires ${n}`,
+      );
+    }
+    if (m.paramFormats.length > 1 && m.paramFormats.length !== n) {
+      throw new ProtocolError(
+        `bind message has ${m.paramFormats.length} parameter formats but ${n} parameters`,
+      );
+    }
+    const params: DuckDBValue[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const bytes = m.params[i]!;
+      const format = (
+        m.paramFormats.length === 0 ? 0 : (m.paramFormats[m.paramFormats.length === 1 ? 0 : i] ?? 0)
+      ) as 0 | 1;
+      params[i] =
+        bytes === null
+          ? null
+          : decodeParam(statement.paramTypes[i]!, format, bytes, {
+              timeZone: this.settings.timeZone,
+              parameterNumber: i + 1,
+            });
+    }
+    const resultColumns = this.resultColumns(statement);
+    const ncols =
+      resultColumns === 'show' && statement.command?.kind === 'show'
+        ? showColumns(statement.command, this.settings).length
+        : (resultColumns as readonly ResultColumn[]).length;
+    if (m.resultFormats.length > 1 && m.resultFormats.length !== ncols) {
+      throw new ProtocolError(
+        `bind message has ${m.resultFormats.length} result formats but query has ${ncols} columns`,
+      );
+    }
+    const formats: (0 | 1)[] = new Array(ncols);
+    for (let i = 0; i < ncols; i++) {
+      const f = m.resultFormats.length === 0 ? 0 : m.resultFormats[m.resultFormats.length === 1 ? 0 : i]!;
+      formats[i] = f as 0 | 1;
+    }
+    this.dropPortal(m.portal);
+    this.portals.set(m.portal, this.newPortal(statement, params, formats));
+    this.w.bindComplete();
+  }
+
+  private onDescribe(kind: 'S' | 'P', name: string): void {
+    if (kind === 'S') {
+      const statement = this.statements.get(name);
+      if (!statement)
+        throw new PgError(SqlState.InvalidSqlStatementName, `prepared statement "${name}" does not exist`);
+      this.w.parameterDescription(statement.paramOids);
+      const desc = this.rowDescription(statement, []);
+      if (desc) this.w.rowDescription(desc);
+      else this.w.noData();
+      return;
+    }
+    // A DECLAREd cursor is a portal too: drivers (psycopg 3) describe it by name.
+    const portal = this.portals.get(name) ?? this.cursors.get(name)?.portal;
+    if (!portal) throw new PgError(SqlState.InvalidCursorName, `portal "${name}" does not exist`);
+    const desc = this.rowDescription(portal.statement, portal.formats);
+    if (desc) this.w.rowDescription(desc);
+    else this.w.noData();
+  }
+
+  private async onExecute(name: string, maxRows: number): Promise<void> {
+    const portal = this.portals.get(name);
+    if (!portal) throw new PgError(SqlState.InvalidCursorName, `portal "${name}" does not exist`);
+    await this.executePortal(portal, maxRows);
+  }
+
+  private onClose(kind: 'S' | 'P', name: string): void {
+    if (kind === 'S') {
+      this.statements.get(name)?.query?.close();
+      this.statements.delete(name);
+    } else {
+      this.dropPortal(name);
+    }
+    this.w.closeComplete();
+  }
+
+  private async onSync(): Promise<void> {
+    this.skipToSync = false;
+    // Outside a transaction block, Sync ends the implicit transaction, and its portals with it.
+    if (this.tx === 'I') for (const name of [...this.portals.keys()]) this.dropPortal(name);
+    this.readyForQuery();
+  }
+
+  private dropPortal(name: string): void {
+    const p = this.portals.get(name);
+    if (!p) return;
+    p.cursor?.close();
+    this.portals.delete(name);
+  }
+
+  // ---- shared execution ----
+
+  private async prepareStatement(
+    command: SessionCommand | null,
+    paramOids: readonly number[],
+  ): Promise<Statement> {
+    if (command === null || (command.kind !== 'query' && command.kind !== 'declareCursor')) {
+      return { sql: '', command, query: null, paramOids: [], paramTypes: [] };
+    }
+    if (this.tx === 'E') throw abortedTransaction();
+    // DECLARE prepares its query now, so its parameters are typed and bound like any statement's.
+    const text = command.kind === 'query' ? command.sql : command.query;
+    const sql = await rewriteQuery(text, this.rewriteContext(), this.parser);
+    const hints = paramOids.map((oid) => (oid === 0 ? null : duckTypeForOid(oid)));
+    const query = await this.executor.prepare(sql, hints);
+    const paramTypes = query.paramTypes;
+    const oids = paramTypes.map((t, i) => (paramOids[i] ? paramOids[i]! : pgTypeFor(t).oid));
+    return { sql, command, query, paramOids: oids, paramTypes };
+  }
+
+  private rewriteContext() {
+    return {
+      settings: this.settings,
+      user: this.init.user,
+      database: this.init.database,
+      pid: this.init.pid,
+    };
+  }
+
+  private newPortal(
+    statement: Statement,
+    params: readonly DuckDBValue[],
+    formats: readonly (0 | 1)[],
+  ): Portal {
+    return {
+      statement,
+      params,
+      formats,
+      cursor: null,
+      batch: null,
+      offset: 0,
+      rows: 0,
+      done: false,
+      buffered: null,
+    };
+  }
+
+  /** The result columns a statement produces: a query's, SHOW's one text column, or FETCH's cursor's. */
+  private resultColumns(statement: Statement): readonly ResultColumn[] | 'show' {
+    const command = statement.command;
+    if (command?.kind === 'show') return 'show';
+    if (command?.kind === 'declareCursor') return [];
+    if (command?.kind === 'fetch') {
+      return command.move ? [] : (this.cursors.get(command.name)?.portal.statement.query?.columns ?? []);
+    }
+    return statement.query?.columns ?? [];
+  }
+
+  private rowDescription(statement: Statement, formats: readonly (0 | 1)[]): FieldDescription[] | null {
+    if (statement.command?.kind === 'fetch' && formats.length === 0) {
+      const cursor = this.cursors.get(statement.command.name);
+      if (cursor) formats = cursor.portal.formats;
+    }
+    if (statement.command?.kind === 'show') {
+      return showColumns(statement.command, this.settings).map((name, i) => ({
+        name,
+        tableOid: 0,
+        columnAttr: 0,
+        typeOid: Oid.text,
+        typeSize: -1,
+        typeModifier: -1,
+        format: formats[i] ?? 0,
+      }));
+    }
+    const columns = this.resultColumns(statement);
+    if (columns === 'show' || columns.length === 0) return null;
+    return columns.map((c, i) => {
+      const t = pgTypeFor(c.type);
+      return {
+        name: c.name,
+        tableOid: 0,
+        columnAttr: 0,
+        typeOid: t.oid,
+        typeSize: t.typlen,
+        typeModifier: t.typmod,
+        format: formats[i] ?? 0,
+      };
+    });
+  }
+
+  /**
+   * Runs a portal to completion or to `maxRows` rows (then PortalSuspended). Utility commands are run
+   * by the session itself; queries go to the executor.
+   */
+  private async executePortal(portal: Portal, maxRows: number): Promise<void> {
+    const { command, query } = portal.statement;
+    if (command === null) {
+      this.w.emptyQueryResponse();
+      return;
+    }
+    if (command.kind !== 'query') {
+      await this.runCommand(command, portal);
+      return;
+    }
+    if (portal.done) {
+      this.w.commandComplete(tagFor(query!, 0, 0));
+      return;
+    }
+    if (this.tx === 'E') throw abortedTransaction();
+    await this.guarded(async () => {
+      if (!portal.cursor) {
+        await this.bufferOpenPortals(portal);
+        portal.cursor = await query!.execute(portal.params);
+      }
+      // Like PostgreSQL, the tag counts the rows of this Execute, not of the whole portal.
+      const before = portal.rows;
+      const suspended = await this.streamRows(portal, query!.columns, maxRows);
+      if (suspended) {
+        this.w.portalSuspended();
+        return;
+      }
+      portal.done = true;
+      const changed = portal.cursor.rowsChanged;
+      portal.cursor.close();
+      this.w.commandComplete(tagFor(query!, portal.rows - before, changed));
+    });
+  }
+
+  /**
+   * DuckDB runs one streaming result per connection. Before another statement starts, an open
+   * (suspended) portal reads the rest of its result into memory so it can still be resumed.
+   */
+  private async bufferOpenPortals(except: Portal | null, only?: readonly Portal[]): Promise<void> {
+    const open = only ?? [...this.portals.values(), ...[...this.cursors.values()].map((c) => c.portal)];
+    for (const p of open) {
+      if (p === except || !p.cursor || p.done || p.buffered) continue;
+      const batches: ColumnBatch[] = [];
+      for (let b = await p.cursor.next(); b; b = await p.cursor.next()) batches.push(materialize(b));
+      p.buffered = batches;
+    }
+  }
+
+  private async nextBatch(portal: Portal): Promise<ColumnBatch | null> {
+    if (portal.buffered) return portal.buffered.shift() ?? null;
+    return portal.cursor!.next();
+  }
+
+  /** Returns true when the row limit stopped it before the end of the result. */
+  private async streamRows(
+    portal: Portal,
+    columns: readonly ResultColumn[],
+    maxRows: number,
+    formats: readonly (0 | 1)[] = portal.formats,
+    send = true,
+  ): Promise<boolean> {
+    const w = this.w;
+    const channel = this.init.channel;
+    const ncols = columns.length;
+    const codecs: ColumnCodec[] = columns.map((c) => codecFor(c.type));
+    const binary = columns.map((_, i) => formats[i] === 1);
+    const options: EncodeOptions = {
+      timeZone: this.settings.timeZone,
+      extraFloatDigits: this.settings.extraFloatDigits,
+    };
+    let budget = maxRows > 0 ? maxRows : Number.POSITIVE_INFINITY;
+    while (budget > 0) {
+      if (!portal.batch || portal.offset >= portal.batch.rowCount) {
+        portal.batch = await this.nextBatch(portal);
+        portal.offset = 0;
+        if (!portal.batch) return false;
+      }
+      const batch = portal.batch;
+      const cols = batch.columns;
+      const end = Math.min(batch.rowCount, portal.offset + budget);
+      for (let r = send ? portal.offset : end; r < end; r++) {
+        w.beginDataRow(ncols);
+        for (let c = 0; c < ncols; c++) {
+          const v = cols[c]!.getItem(r);
+          if (v === null || v === undefined) w.fieldNull();
+          else if (binary[c]) w.fieldBytes(codecs[c]!.binary(v, options));
+          else w.fieldText(codecs[c]!.text(v, options));
+        }
+        w.endDataRow();
+      }
+      budget -= end - portal.offset;
+      portal.rows += end - portal.offset;
+      portal.offset = end;
+      if (w.length >= FLUSH_BYTES) {
+        channel.flush();
+        await channel.drained();
+        if (channel.closed) throw new PgError(SqlState.ConnectionFailure, 'client disconnected');
+      }
+    }
+    return true;
+  }
+
+  /** Runs `fn` as the session's running statement: cancellable, and bounded by statement_timeout. */
+  private async guarded<T>(fn: () => Promise<T>): Promise<T> {
+    this.running = true;
+    this.cancelReason = null;
+    const timeoutMs = this.settings.statementTimeoutMs;
+    const timer = timeoutMs > 0 ? setTimeout(() => this.cancel('statement timeout'), timeoutMs) : null;
+    try {
+      return await fn();
+    } catch (err) {
+      throw this.toError(err);
+    } finally {
+      if (timer) clearTimeout(timer);
+      this.running = false;
+      this.cancelReason = null;
+    }
+  }
+
+  /** Runs SQL for the session's own bookkeeping (transaction control), discarding any rows. */
+  private async execSql(sql: string): Promise<void> {
+    const q = await this.executor.prepare(sql, []);
+    try {
+      const cursor = await q.execute([]);
+      while (await cursor.next());
+      cursor.close();
+    } finally {
+      q.close();
+    }
+  }
+
+  private async runCommand(command: Exclude<SessionCommand, { kind: 'query' }>, portal: Portal) {
+    const w = this.w;
+    const inFailedTx = this.tx === 'E';
+    switch (command.kind) {
+      case 'commit':
+      case 'rollback': {
+        if (this.tx === 'I') {
+          w.noticeResponse(
+            new PgError(SqlState.NoActiveSqlTransaction, 'there is no transaction in progress', {
+              severity: 'WARNING',
+            }),
+          );
+          w.commandComplete(command.kind === 'commit' ? 'COMMIT' : 'ROLLBACK');
+          return;
+        }
+        const commit = command.kind === 'commit' && !inFailedTx;
+        this.tx = 'I';
+        this.settings.endTransaction(commit);
+        await this.endCursors(commit);
+        await this.execSql(commit ? 'COMMIT' : 'ROLLBACK');
+        w.commandComplete(commit ? 'COMMIT' : 'ROLLBACK');
+        return;
+      }
+      default:
+        break;
+    }
+    if (inFailedTx) throw abortedTransaction();
+    switch (command.kind) {
+      case 'begin':
+        if (this.tx !== 'I') {
+          w.noticeResponse(
+            new PgError(SqlState.ActiveSqlTransaction, 'there is already a transaction in progress', {
+              severity: 'WARNING',
+            }),
+          );
+        } else {
+          this.settings.beginTransaction({ isolation: command.isolation, readOnly: command.readOnly });
+          await this.execSql('BEGIN TRANSACTION');
+          this.tx = 'T';
+        }
+        w.commandComplete('BEGIN');
+        return;
+      case 'set': {
+        const { warning } = this.setting(command.name, () =>
+          this.settings.set(command.name, command.value, { local: command.local }),
+        );
+        if (warning) w.noticeResponse(warning);
+        await this.mirrorSetting(command.name);
+        w.commandComplete('SET');
+        return;
+      }
+      case 'reset': {
+        const { warning } = this.setting(command.name, () => this.settings.reset(command.name));
+        if (warning) w.noticeResponse(warning);
+        await this.mirrorSetting(command.name);
+        w.commandComplete('RESET');
+        return;
+      }
+      case 'show': {
+        const rows =
+          command.name === 'all'
+            ? this.settings.all().map((s) => [s.name, s.setting, s.description])
+            : [[this.settings.get(command.name)]];
+        for (const row of rows) {
+          w.beginDataRow(row.length);
+          for (const v of row) w.fieldText(v);
+          w.endDataRow();
+        }
+        w.commandComplete('SHOW');
+        return;
+      }
+      case 'setTransaction': {
+        // SET SESSION CHARACTERISTICS sets the defaults; SET TRANSACTION the current block's values.
+        const prefix = command.session ? 'default_' : '';
+        const local = !command.session;
+        const results = [];
+        if (command.isolation !== undefined) {
+          results.push(this.settings.set(`${prefix}transaction_isolation`, command.isolation, { local }));
+        }
+        if (command.readOnly !== undefined) {
+          results.push(
+            this.settings.set(`${prefix}transaction_read_only`, command.readOnly ? 'on' : 'off', { local }),
+          );
+        }
+        for (const r of results) if (r.warning) w.noticeResponse(r.warning);
+        w.commandComplete('SET');
+        return;
+      }
+      case 'savepoint':
+      case 'releaseSavepoint':
+      case 'rollbackToSavepoint':
+        throw new PgError(SqlState.FeatureNotSupported, 'savepoints are not supported');
+      case 'discard':
+        if (command.what === 'all') {
+          if (this.tx !== 'I') {
+            throw new PgError(
+              SqlState.ActiveSqlTransaction,
+              'DISCARD ALL cannot run inside a transaction block',
+            );
+          }
+          for (const name of [...this.portals.keys()])
+            if (this.portals.get(name) !== portal) this.dropPortal(name);
+          for (const s of this.statements.values()) s.query?.close();
+          this.statements.clear();
+          this.settings.resetAll();
+          await this.mirrorSetting('TimeZone');
+        }
+        w.commandComplete(`DISCARD ${command.what.toUpperCase()}`);
+        return;
+      case 'listen':
+      case 'unlisten':
+      case 'notify':
+        w.commandComplete(command.kind.toUpperCase());
+        return;
+      case 'deallocate':
+        if (command.name === 'all') {
+          for (const s of this.statements.values()) s.query?.close();
+          this.statements.clear();
+          w.commandComplete('DEALLOCATE ALL');
+        } else {
+          if (!this.statements.has(command.name)) {
+            throw new PgError(
+              SqlState.InvalidSqlStatementName,
+              `prepared statement "${command.name}" does not exist`,
+            );
+          }
+          this.statements.get(command.name)?.query?.close();
+          this.statements.delete(command.name);
+          w.commandComplete('DEALLOCATE');
+        }
+        return;
+      case 'declareCursor': {
+        if (!command.hold && this.tx === 'I') {
+          throw new PgError(
+            SqlState.NoActiveSqlTransaction,
+            'DECLARE CURSOR can only be used in transaction blocks',
+          );
+        }
+        if (this.cursors.has(command.name)) {
+          throw new PgError(SqlState.DuplicateCursor, `cursor "${command.name}" already exists`);
+        }
+        const columns = portal.statement.query!.columns;
+        // The cursor's portal runs the DECLAREd query as a plain query statement.
+        const cursorStatement: Statement = {
+          ...portal.statement,
+          command: { kind: 'query', sql: portal.statement.sql },
+        };
+        const cursorPortal = this.newPortal(
+          cursorStatement,
+          portal.params,
+          columns.map(() => (command.binary ? 1 : 0)),
+        );
+        await this.guarded(async () => {
+          await this.bufferOpenPortals(cursorPortal);
+          cursorPortal.cursor = await portal.statement.query!.execute(portal.params);
+        });
+        this.cursors.set(command.name, { portal: cursorPortal, hold: command.hold });
+        w.commandComplete('DECLARE CURSOR');
+        return;
+      }
+      case 'fetch': {
+        const cursor = this.cursors.get(command.name);
+        if (!cursor) throw new PgError(SqlState.InvalidCursorName, `cursor "${command.name}" does not exist`);
+        const cp = cursor.portal;
+        const before = cp.rows;
+        const formats = portal.formats.length > 0 ? portal.formats : cp.formats;
+        if (!cp.done && command.count > 0) {
+          const limit = command.count === Number.POSITIVE_INFINITY ? 0 : command.count;
+          await this.guarded(async () => {
+            const suspended = await this.streamRows(
+              cp,
+              cp.statement.query!.columns,
+              limit,
+              formats,
+              !command.move,
+            );
+            if (!suspended) cp.done = true;
+          });
+        }
+        w.commandComplete(`${command.move ? 'MOVE' : 'FETCH'} ${cp.rows - before}`);
+        return;
+      }
+      case 'closeCursor':
+        if (command.name === 'all') {
+          for (const c of this.cursors.values()) c.portal.cursor?.close();
+          this.cursors.clear();
+        } else {
+          const cursor = this.cursors.get(command.name);
+          if (!cursor)
+            throw new PgError(SqlState.InvalidCursorName, `cursor "${command.name}" does not exist`);
+          cursor.portal.cursor?.close();
+          this.cursors.delete(command.name);
+        }
+        w.commandComplete('CLOSE CURSOR');
+        return;
+      case 'copyFromStdin': {
+        const rows = await this.guarded(() => copyIn(this.copyContext(), command));
+        w.commandComplete(`COPY ${rows}`);
+        return;
+      }
+      case 'copyToStdout': {
+        const rows = await this.guarded(() => copyOut(this.copyContext(), command));
+        w.commandComplete(`COPY ${rows}`);
+        return;
+      }
+      default:
+        throw new PgError(
+          SqlState.FeatureNotSupported,
+          `${(command as SessionCommand).kind} is not supported`,
+        );
+    }
+  }
+
+  /** At transaction end cursors close, except WITH HOLD ones after COMMIT, which keep their rows. */
+  private async endCursors(commit: boolean): Promise<void> {
+    for (const [name, c] of this.cursors) {
+      if (commit && c.hold) {
+        await this.bufferOpenPortals(null, [c.portal]);
+        continue;
+      }
+      c.portal.cursor?.close();
+      this.cursors.delete(name);
+    }
+  }
+
+  /** DuckDB's own configuration is the sandbox: naming one of its options is refused, not unknown. */
+  private setting<T>(name: string, apply: () => T): T {
+    try {
+      return apply();
+    } catch (err) {
+      if (
+        err instanceof PgError &&
+        err.code === SqlState.UndefinedObject &&
+        DUCKDB_OPTIONS.has(name.toLowerCase())
+      ) {
+        throw new PgError(SqlState.InsufficientPrivilege, `permission denied to set parameter "${name}"`);
+      }
+      throw err;
+    }
+  }
+
+  /** Settings DuckDB must see too: TimeZone drives its timestamptz casts and functions. */
+  private async mirrorSetting(name: string): Promise<void> {
+    const key = name.toLowerCase();
+    if (key !== 'timezone' && key !== 'all') return;
+    await this.executor.setTimeZone?.(this.settings.duckdbTimeZone);
+  }
+
+  private copyContext() {
+    return {
+      channel: this.init.channel,
+      executor: this.executor,
+      settings: this.settings,
+      inTransaction: this.tx !== 'I',
+      rewrite: (sql: string) => rewriteQuery(sql, this.rewriteContext(), this.parser),
+    };
+  }
+}
+
+const DUCKDB_OPTIONS = new Set(Object.keys(configurationOptionDescriptions()).map((n) => n.toLowerCase()));
+
+/** Rethrows with the error position moved from the statement to the whole Query string. */
+function throwAt(err: unknown, offset: number): never {
+  if (err instanceof PgError && err.fields.position !== undefined && offset > 0) {
+    throw new PgError(
+      err.code,
+      err.message,
+      { ...err.fields, position: err.fields.position + offset },
+      { cause: err },
+    );
+  }
+  throw err;
+}
+
+/** Statements that run their own transaction control, so a multi-statement Query is not wrapped around them. */
+function isTransactionControl(c: SessionCommand): boolean {
+  return c.kind === 'begin' || c.kind === 'commit' || c.kind === 'rollback' || c.kind === 'copyFromStdin';
+}
+
+function abortedTransaction(): PgError {
+  return new PgError(
+    SqlState.InFailedSqlTransaction,
+    'current transaction is aborted, commands ignored until end of transaction block',
+  );
+}
+
+function showColumns(
+  command: Extract<SessionCommand, { kind: 'show' }>,
+  settings: SessionSettings,
+): string[] {
+  return command.name === 'all' ? ['name', 'setting', 'description'] : [settings.canonicalName(command.name)];
+}
+
+function tagFor(query: PreparedQuery, rowsSent: number, rowsChanged: number): string {
+  if (!query.tagHasCount) return query.tag;
+  // With a result set (SELECT, or DML with RETURNING) the count is the rows sent.
+  return `${query.tag} ${query.columns.length > 0 ? rowsSent : rowsChanged}`;
+}
+
+/** Copies a batch out of DuckDB's vectors, which are only valid until the next fetch. */
+function materialize(batch: ColumnBatch): ColumnBatch {
+  const columns = batch.columns.map((col) => {
+    const values: unknown[] = new Array(batch.rowCount);
+    for (let i = 0; i < batch.rowCount; i++) values[i] = col.getItem(i);
+    return { itemCount: batch.rowCount, getItem: (i: number) => values[i] };
+  });
+  return { rowCount: batch.rowCount, columns };
+}
