@@ -15,6 +15,7 @@ import type {
 import { toPgError } from '../executor/mapDuckDBError.js';
 import type { Logger } from '../log.js';
 import { classifyStatement, type SessionCommand } from '../sql/classifyStatement.js';
+import { paramCastTypes } from '../sql/paramCastTypes.js';
 import { rewriteQuery } from '../sql/rewriteQuery.js';
 import type { SessionSettings } from '../sql/SessionSettings.js';
 import type { SqlParser } from '../sql/SqlParser.js';
@@ -378,6 +379,13 @@ export class Session {
     // DECLARE prepares its query now, so its parameters are typed and bound like any statement's.
     const text = command.kind === 'query' ? command.sql : command.query;
     const sql = await rewriteQuery(text, this.rewriteContext(), this.parser);
+    // Like PostgreSQL, a parameter the statement casts directly takes the cast's type when the client
+    // declared none: `$1::oid[]` is described as oid[], not as DuckDB's nearest type.
+    const casts = paramCastTypes(text);
+    const declared = [...paramOids];
+    for (const [n, oid] of casts) if (!declared[n - 1]) declared[n - 1] = oid;
+    for (let i = 0; i < declared.length; i++) declared[i] ??= 0;
+    paramOids = declared;
     const hints = paramOids.map((oid) => (oid === 0 ? null : duckTypeForOid(oid)));
     const query = await this.executor.prepare(sql, hints);
     const paramTypes = query.paramTypes;

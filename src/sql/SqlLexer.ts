@@ -103,6 +103,20 @@ export class SqlLexer {
     return this.sql.slice(this.start, this.end);
   }
 
+  /**
+   * True when the current token is `word` (lower-case ASCII letters) in any case; builds no
+   * substring, for scans that look at every word of a long statement.
+   */
+  isWord(word: string): boolean {
+    const n = word.length;
+    if (this.end - this.start !== n) return false;
+    for (let i = 0; i < n; i++) {
+      // | 0x20 folds ASCII upper-case letters to lower case.
+      if ((this.sql.charCodeAt(this.start + i) | 0x20) !== word.charCodeAt(i)) return false;
+    }
+    return true;
+  }
+
   /** Advances to the next token, skipping whitespace (comments are returned as tokens). */
   next(): TokenKind {
     const s = this.sql;

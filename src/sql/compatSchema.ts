@@ -343,7 +343,7 @@ export const COMPAT_SCHEMA: readonly string[] = [
   // expression grows past what DuckDB binds quickly.
   `CREATE OR REPLACE VIEW ${C}.pg_attribute AS
     SELECT col.table_oid AS attrelid, col.column_name AS attname,
-      (CASE WHEN col.is_list THEN coalesce(arr.typarray, 1009) ELSE coalesce(m.oid, 25) END)::INTEGER AS atttypid,
+      (CASE WHEN col.is_list THEN coalesce(arr.typarray, 1009) ELSE coalesce(m.oid, 25) END)::UINTEGER AS atttypid,
       -1 AS attstattarget, -1::SMALLINT AS attlen, col.column_index::SMALLINT AS attnum,
       CASE WHEN col.is_list THEN 1 ELSE 0 END AS attndims, -1 AS attcacheoff,
       CASE WHEN NOT col.is_list AND col.base = 'DECIMAL' THEN col.numeric_precision * 65536 + col.numeric_scale + 4 ELSE -1 END AS atttypmod,

@@ -15,7 +15,8 @@ const HEX = '0123456789ABCDEF';
  * itself, every other byte (and the backslash) as `\xHH`. The two syntaxes disagree on the same
  * text: DuckDB reads `\x0001ff` as the byte 00 then the characters `01ff`.
  *
- * @param location UTF-8 offset of the literal in `sql`, for the error position of an invalid literal.
+ * @param sql, location the statement and the literal's UTF-8 offset in it, for the error position of
+ *   an invalid literal; without them the error has no position.
  * @throws PgError 22023 or 22P02, as PostgreSQL's byteain does, for text that is not valid bytea input.
  */
 export function duckdbBlobText(value: string, sql?: string, location?: number): string {
@@ -24,7 +25,12 @@ export function duckdbBlobText(value: string, sql?: string, location?: number): 
     bytes = parseBytea(Buffer.from(value, 'utf8'));
   } catch (err) {
     if (!(err instanceof PgError) || sql === undefined || location === undefined || location < 0) throw err;
-    throw new PgError(err.code, err.message, { ...err.fields, position: charPosition(sql, location) });
+    throw new PgError(
+      err.code,
+      err.message,
+      { ...err.fields, position: charPosition(sql, location) },
+      { cause: err },
+    );
   }
   let out = '';
   for (const b of bytes) {
@@ -34,7 +40,7 @@ export function duckdbBlobText(value: string, sql?: string, location?: number): 
 }
 
 /** PostgreSQL's 1-based character position of a UTF-8 byte offset into `sql`. */
-export function charPosition(sql: string, byteOffset: number): number {
+function charPosition(sql: string, byteOffset: number): number {
   return Buffer.from(sql, 'utf8').subarray(0, byteOffset).toString('utf8').length + 1;
 }
 
@@ -121,8 +127,7 @@ function literalEnd(sql: string, start: number): number {
   return end;
 }
 
-/** True when the lexer's current word is `bytea` or `blob`; most words are ruled out without a substring. */
+/** True when the lexer's current word is `bytea` or `blob`, in any case, without building a string. */
 export function isBlobWord(lexer: SqlLexer): boolean {
-  const n = lexer.end - lexer.start;
-  return (n === 4 || n === 5) && BLOB_TYPES.has(lexer.text().toLowerCase());
+  return lexer.isWord('bytea') || lexer.isWord('blob');
 }

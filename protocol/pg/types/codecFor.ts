@@ -29,9 +29,9 @@ import {
   int2Send,
   int4Send,
   int8Send,
-  int8SendNumber,
   intervalSend,
   numericSend,
+  oidSend,
   textSend,
   timeSend,
   timestampSend,
@@ -100,7 +100,7 @@ function scalarWriters(type: DuckDBType): Writers {
     case DuckDBTypeId.BIGINT:
       return { text: stringOf, binary: (v) => int8Send(v as bigint) };
     case DuckDBTypeId.UINTEGER:
-      return { text: stringOf, binary: (v) => int8SendNumber(v as number) };
+      return { text: stringOf, binary: (v) => oidSend(v as number) };
     case DuckDBTypeId.UBIGINT:
     case DuckDBTypeId.HUGEINT:
     case DuckDBTypeId.UHUGEINT:

@@ -26,7 +26,14 @@ export function int4Send(value: number): Uint8Array {
   return b;
 }
 
-/** int8 from a JS number (an exact integer, e.g. a DuckDB UINTEGER). */
+/** oid: an unsigned 32-bit integer (a DuckDB UINTEGER). */
+export function oidSend(value: number): Uint8Array {
+  const b = Buffer.allocUnsafe(4);
+  b.writeUInt32BE(value, 0);
+  return b;
+}
+
+/** int8 from a JS number (an exact integer). */
 export function int8SendNumber(value: number): Uint8Array {
   const b = Buffer.allocUnsafe(8);
   const high = Math.floor(value / 4294967296);

@@ -15,7 +15,7 @@ export function isJsonType(type: DuckDBType): boolean {
 /**
  * The PostgreSQL type a DuckDB column is presented as in RowDescription (docs/TYPES.md has the table):
  *
- * BOOLEAN→bool; TINYINT, SMALLINT, UTINYINT→int2; INTEGER, USMALLINT→int4; BIGINT, UINTEGER→int8;
+ * BOOLEAN→bool; TINYINT, SMALLINT, UTINYINT→int2; INTEGER, USMALLINT→int4; BIGINT→int8; UINTEGER→oid;
  * UBIGINT, HUGEINT, UHUGEINT, BIGNUM→numeric; DECIMAL(p,s)→numeric with typmod ((p<<16)|s)+4;
  * FLOAT→float4; DOUBLE→float8; VARCHAR→text; JSON→json; BLOB→bytea; DATE→date; TIME, TIME_NS→time;
  * TIME_TZ→timetz; TIMESTAMP (and _S, _MS, _NS)→timestamp; TIMESTAMP_TZ→timestamptz; INTERVAL→interval;
@@ -35,8 +35,11 @@ export function pgTypeFor(type: DuckDBType): PgType {
     case DuckDBTypeId.USMALLINT:
       return base(Oid.int4);
     case DuckDBTypeId.BIGINT:
-    case DuckDBTypeId.UINTEGER:
       return base(Oid.int8);
+    // PostgreSQL's oid is an unsigned 32-bit integer: UINTEGER is exactly it, and drivers (asyncpg)
+    // need catalog columns typed oid / oid[] to read their own introspection queries.
+    case DuckDBTypeId.UINTEGER:
+      return base(Oid.oid);
     case DuckDBTypeId.UBIGINT:
     case DuckDBTypeId.HUGEINT:
     case DuckDBTypeId.UHUGEINT:

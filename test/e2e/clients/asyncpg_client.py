@@ -116,12 +116,12 @@ async def step_copy_records():
     try:
         await conn.execute("SET TimeZone = 'UTC'")
         await conn.execute(
-            "CREATE TABLE a_copy (id int4, name text, amount numeric(10,2), at timestamptz, payload bytea, tags text[])"
+            "CREATE TABLE a_copy (id int4, name text, amount numeric(10,2), happened_at timestamptz, payload bytea, tags text[])"
         )
         status = await conn.copy_records_to_table(
-            "a_copy", records=COPY_RECORDS, columns=["id", "name", "amount", "at", "payload", "tags"]
+            "a_copy", records=COPY_RECORDS, columns=["id", "name", "amount", "happened_at", "payload", "tags"]
         )
-        rows = await conn.fetch("SELECT id, name, amount, at, payload, tags FROM a_copy ORDER BY id")
+        rows = await conn.fetch("SELECT id, name, amount, happened_at, payload, tags FROM a_copy ORDER BY id")
         return {"status": status, "rows": [[describe(v) for v in r.values()] for r in rows]}
     finally:
         await conn.close()

@@ -42,10 +42,10 @@ const CASES: readonly Case[] = [
   },
   {
     duck: '4294967295::UINTEGER',
-    pg: '4294967295::int8',
-    oid: 20,
+    pg: '4294967295::oid',
+    oid: 26,
     text: '4294967295',
-    binary: '00000000ffffffff',
+    binary: 'ffffffff',
   },
   {
     duck: '18446744073709551615::UBIGINT',

@@ -59,7 +59,7 @@ const CASES: readonly Case[] = [
     text: '-9223372036854775808',
     binary: '8000000000000000',
   },
-  { duck: 'UINTEGER', pg: 'int8', input: '4294967295', text: '4294967295', binary: '00000000ffffffff' },
+  { duck: 'UINTEGER', pg: 'oid', input: '4294967295', text: '4294967295', binary: 'ffffffff' },
   {
     duck: 'DECIMAL(10,2)',
     pg: 'numeric(10,2)',

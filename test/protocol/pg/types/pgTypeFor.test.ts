@@ -59,7 +59,7 @@ const MAPPING: Record<number, [DuckDBType, string]> = {
   [DuckDBTypeId.BIGINT]: [BIGINT, 'int8'],
   [DuckDBTypeId.UTINYINT]: [UTINYINT, 'int2'],
   [DuckDBTypeId.USMALLINT]: [USMALLINT, 'int4'],
-  [DuckDBTypeId.UINTEGER]: [UINTEGER, 'int8'],
+  [DuckDBTypeId.UINTEGER]: [UINTEGER, 'oid'],
   [DuckDBTypeId.UBIGINT]: [UBIGINT, 'numeric'],
   [DuckDBTypeId.FLOAT]: [FLOAT, 'float4'],
   [DuckDBTypeId.DOUBLE]: [DOUBLE, 'float8'],
