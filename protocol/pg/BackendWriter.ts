@@ -204,6 +204,46 @@ export class BackendWriter {
     this.fieldsLeft--;
   }
 
+  // Binary fields of fixed width, written in place: no per-value Buffer on the hot path.
+
+  fieldInt16(value: number): void {
+    this.ensure(6);
+    this.int32(2);
+    this.int16(value);
+    this.fieldsLeft--;
+  }
+
+  fieldInt32(value: number): void {
+    this.ensure(8);
+    this.int32(4);
+    this.int32(value);
+    this.fieldsLeft--;
+  }
+
+  fieldInt64(value: bigint): void {
+    this.ensure(12);
+    this.int32(8);
+    this.buf.writeBigInt64BE(value, this.offset);
+    this.offset += 8;
+    this.fieldsLeft--;
+  }
+
+  fieldFloat32(value: number): void {
+    this.ensure(8);
+    this.int32(4);
+    this.buf.writeFloatBE(value, this.offset);
+    this.offset += 4;
+    this.fieldsLeft--;
+  }
+
+  fieldFloat64(value: number): void {
+    this.ensure(12);
+    this.int32(8);
+    this.buf.writeDoubleBE(value, this.offset);
+    this.offset += 8;
+    this.fieldsLeft--;
+  }
+
   fieldBytes(value: Uint8Array): void {
     this.ensure(4 + value.length);
     this.int32(value.length);

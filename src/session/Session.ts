@@ -3,7 +3,15 @@ import type { BackendWriter, FieldDescription } from '../../protocol/pg/BackendW
 import type { FrontendMessage } from '../../protocol/pg/messages.js';
 import { PgError, ProtocolError } from '../../protocol/pg/PgError.js';
 import { SqlState } from '../../protocol/pg/sqlstate.js';
-import { codecFor, decodeParam, duckTypeForOid, Oid, pgTypeFor } from '../../protocol/pg/types/index.js';
+import {
+  type BinaryFieldWriter,
+  binaryFieldWriter,
+  codecFor,
+  decodeParam,
+  duckTypeForOid,
+  Oid,
+  pgTypeFor,
+} from '../../protocol/pg/types/index.js';
 import type { ColumnCodec, EncodeOptions } from '../../protocol/pg/types/PgType.js';
 import type {
   ColumnBatch,
@@ -532,11 +540,16 @@ export class Session {
     const channel = this.init.channel;
     const ncols = columns.length;
     const codecs: ColumnCodec[] = columns.map((c) => codecFor(c.type));
-    const binary = columns.map((_, i) => formats[i] === 1);
     const options: EncodeOptions = {
       timeZone: this.settings.timeZone,
       extraFloatDigits: this.settings.extraFloatDigits,
     };
+    // Binary columns get a writer that encodes in place where the type allows, else the codec's bytes.
+    const binary: (BinaryFieldWriter | null)[] = columns.map((col, i) => {
+      if (formats[i] !== 1) return null;
+      const codec = codecs[i]!;
+      return binaryFieldWriter(col.type) ?? ((w, v) => w.fieldBytes(codec.binary(v, options)));
+    });
     let budget = maxRows > 0 ? maxRows : Number.POSITIVE_INFINITY;
     while (budget > 0) {
       if (!portal.batch || portal.offset >= portal.batch.rowCount) {
@@ -552,7 +565,7 @@ export class Session {
         for (let c = 0; c < ncols; c++) {
           const v = cols[c]!.getItem(r);
           if (v === null || v === undefined) w.fieldNull();
-          else if (binary[c]) w.fieldBytes(codecs[c]!.binary(v, options));
+          else if (binary[c]) binary[c]!(w, v);
           else w.fieldText(codecs[c]!.text(v, options));
         }
         w.endDataRow();

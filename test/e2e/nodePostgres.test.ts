@@ -183,6 +183,8 @@ test('result columns carry the PostgreSQL type OIDs', async () => {
     ['at', 1009],
   ]);
   const want = new Map(oids(expected) as [string, number][]);
+  // DuckDB has one string type: a varchar cast is reported as text (docs/COMPATIBILITY.md); nothing else may differ.
+  want.set('vc', 25);
   const wrong = oids(actual)
     .filter(([name, oid]) => want.get(name as string) !== oid)
     .map(([name, oid]) => `${name}: ${oid} (PostgreSQL: ${want.get(name as string)})`);
