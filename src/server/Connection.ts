@@ -37,6 +37,7 @@ export class Connection implements ClientChannel {
   private failure: Error | null = null;
   private session: Session | null = null;
   private pid = 0;
+  private secret = 0;
   private paused = false;
   closed = false;
 
@@ -177,7 +178,12 @@ export class Connection implements ClientChannel {
       clearTimeout(timer);
       if (this.pid) this.server.unregister(this.pid);
       await this.session?.close().catch(() => {});
-      if (!this.closed) this.socket.end();
+      if (!this.closed) {
+        this.socket.end();
+        // A peer that never reads (or never starts the TLS handshake it asked for) must not keep the
+        // socket: end() only half-closes, so destroy it shortly after.
+        setTimeout(() => this.socket.destroy(), 1000).unref();
+      }
     }
   }
 
@@ -249,6 +255,10 @@ export class Connection implements ClientChannel {
         severity: 'FATAL',
       });
     }
+    // Take the slot now, before authenticating, so simultaneous logins cannot overshoot the limit.
+    const { pid, secret } = this.server.register(this);
+    this.pid = pid;
+    this.secret = secret;
     return m;
   }
 
@@ -317,8 +327,7 @@ export class Connection implements ClientChannel {
   }
 
   private async serve(params: Record<string, string>): Promise<void> {
-    const { pid, secret } = this.server.register(this);
-    this.pid = pid;
+    const { pid, secret } = this;
     const session = await this.server.sessions.create({
       user: params.user!,
       database: params.database || params.user!,

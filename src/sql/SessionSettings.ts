@@ -324,7 +324,7 @@ const DEFINITIONS: Definition[] = [
   { name: 'search_path', boot: '"$user", public', check: any, description: 'Sets the schema search order for names that are not schema-qualified.' },
   { name: 'server_encoding', boot: 'UTF8', report: true, fixed: true, description: 'Shows the server (database) character set encoding.' },
   { name: 'server_version', boot: PG_SERVER_VERSION, report: true, fixed: true, description: 'Shows the server version.' },
-  { name: 'server_version_num', boot: PG_SERVER_VERSION_NUM, fixed: true, description: 'Shows the server version as an integer.' },
+  { name: 'server_version_num', boot: PG_SERVER_VERSION_NUM, report: true, fixed: true, description: 'Shows the server version as an integer.' },
   { name: 'session_authorization', boot: '', report: true, fixed: true, description: 'Sets the session user name.' },
   { name: 'standard_conforming_strings', boot: 'on', report: true, check: fixedBool('standard_conforming_strings', 'on', "Mallard's SQL treats backslashes in '...' literally."), description: "Causes '...' strings to treat backslashes literally." },
   { name: 'statement_timeout', boot: '0', check: integer('statement_timeout', 0, INT_MAX, TIME_UNITS), description: `Sets the maximum allowed duration of any statement.${TIMEOUT_DESCRIPTION}` },
