@@ -144,6 +144,8 @@ function sqlStateFor(info: DuckDBErrorInfo): SqlStateCode {
     case 'IO':
       return SqlState.IoError;
     case 'Invalid Input':
+      // src/sql/compatSchema.ts's pg_div/pg_mod raise error('division by zero') for a zero divisor.
+      if (m === 'division by zero') return SqlState.DivisionByZero;
       if (m.includes('configuration has been locked')) return SqlState.InsufficientPrivilege;
       if (m.startsWith('More than one row returned by a subquery')) return SqlState.CardinalityViolation;
       if (m.includes('Cannot prepare multiple statements')) return SqlState.SyntaxError;

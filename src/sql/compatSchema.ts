@@ -63,6 +63,15 @@ export const REG_CAST_MACROS = {
   regnamespace: { fromText: 'regnamespace_oid', fromOid: 'regnamespace_name' },
 } as const;
 
+/**
+ * The COMPAT_CATALOG.main macros standing for `a / b` and `a % b` (also `mod(a, b)`): PostgreSQL
+ * raises 22012 for a zero divisor, where DuckDB returns NULL (integers) or Infinity/NaN (floats).
+ */
+export const DIVISION_MACROS = { '/': 'pg_div', '%': 'pg_mod', mod: 'pg_mod' } as const;
+
+/** The message of DuckDB's error() that the division macros raise, PostgreSQL's own text. */
+export const DIVISION_BY_ZERO_MESSAGE = 'division by zero';
+
 interface BuiltinType {
   oid: number;
   name: string;
@@ -542,6 +551,15 @@ export const COMPAT_SCHEMA: readonly string[] = [
     ELSE ${C}.regtype_scalar_oid(type_text) END`,
   `CREATE OR REPLACE MACRO ${C}.regtype_name(reg_oid) AS
     CASE WHEN reg_oid IS NULL THEN NULL WHEN reg_oid = 0 THEN '-' ELSE coalesce(nullif(${C}.format_type(reg_oid, NULL), '???'), CAST(reg_oid AS VARCHAR)) END`,
+  // CASE runs error() only for the rows whose divisor is zero (DuckDB does not fold an unselected
+  // branch at bind time), and its type is that of the division itself. Like PostgreSQL's strict
+  // operators, a NULL dividend gives NULL even over zero; the AND looks at the dividend only for
+  // zero divisors. The macro repeats its arguments, so a volatile divisor (random()) is evaluated
+  // twice.
+  `CREATE OR REPLACE MACRO ${C}.pg_div(dividend, divisor) AS
+    CASE WHEN divisor = 0 AND dividend IS NOT NULL THEN error('${DIVISION_BY_ZERO_MESSAGE}') ELSE dividend / divisor END`,
+  `CREATE OR REPLACE MACRO ${C}.pg_mod(dividend, divisor) AS
+    CASE WHEN divisor = 0 AND dividend IS NOT NULL THEN error('${DIVISION_BY_ZERO_MESSAGE}') ELSE dividend % divisor END`,
   `CREATE OR REPLACE MACRO ${C}.regnamespace_oid(name) AS
     (SELECT n.oid FROM ${C}.pg_namespace n WHERE n.nspname = replace(name, '"', '') LIMIT 1)`,
   `CREATE OR REPLACE MACRO ${C}.regnamespace_name(ns_oid) AS

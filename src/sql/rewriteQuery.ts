@@ -1,4 +1,4 @@
-import type { Node } from 'libpg-query';
+import type { Node, ParseResult } from 'libpg-query';
 import { loadModule, parseSync } from 'libpg-query';
 import { deparseSync } from 'pgsql-deparser';
 import { PgError } from '../../protocol/pg/PgError.js';
@@ -7,9 +7,11 @@ import {
   COMPAT_CATALOG,
   COMPAT_FUNCTIONS,
   COMPAT_RELATIONS,
+  DIVISION_MACROS,
   REG_CAST_MACROS,
   SESSION_RELATIONS,
 } from './compatSchema.js';
+import { pgColumnNames } from './pgColumnNames.js';
 import { duckdbBlobText, isBlobWord, rewriteByteaLiterals } from './rewriteByteaLiterals.js';
 import type { SessionSettings } from './SessionSettings.js';
 import { isComment, SqlLexer, TokenKind } from './SqlLexer.js';
@@ -83,6 +85,138 @@ interface Scan {
    * keeps (psql writes it).
    */
   pgSyntax: boolean;
+  /** A `/` or `%` operator or a mod() call appears: a zero divisor must raise PostgreSQL's error. */
+  division: boolean;
+  /** The top-level select list has an item DuckDB may name differently from PostgreSQL. */
+  names: boolean;
+}
+
+/** Words that end the top-level select list. */
+const LIST_END_WORDS = new Set([
+  'from',
+  'where',
+  'group',
+  'having',
+  'window',
+  'order',
+  'limit',
+  'offset',
+  'fetch',
+  'for',
+  'union',
+  'intersect',
+  'except',
+  'into',
+  'qualify',
+]);
+
+/** Words that, alone as a select-list item, are not column references (`SELECT current_date`). */
+const NOT_COLUMN_WORDS = new Set([
+  'true',
+  'false',
+  'null',
+  'current_date',
+  'current_time',
+  'current_timestamp',
+  'localtime',
+  'localtimestamp',
+  'current_schema',
+  ...VALUE_WORDS,
+]);
+
+/**
+ * Follows the top-level select list token by token and tells whether every item is one DuckDB names
+ * as PostgreSQL does: `*`, `t.*`, a (qualified) column reference, or anything `AS alias` with the
+ * alias written as PostgreSQL keeps it. Anything else (`1`, `count(*)`, `a + b`, `x y`) needs names.
+ */
+class SelectListShape {
+  /** 0: before the top-level SELECT, 1: in its list, 2: after it. */
+  private state = 0;
+  private depth = 0;
+  /** Column-reference shape of the current item: 0 start, 1 after a name, 2 after `.`, 3 after `*`, -1 other. */
+  private shape = 0;
+  private afterAs = false;
+  private aliased = false;
+  /** DISTINCT [ON (...)] or ALL before the first item. */
+  private leading = true;
+  private skipOn = false;
+  needsNames = false;
+
+  constructor(private readonly lexer: SqlLexer) {}
+
+  /** Feeds one token (comments excluded); `word` is its lower-cased text for a Word. */
+  token(kind: TokenKind, word: string): void {
+    if (this.state === 2) return;
+    if (kind === TokenKind.OpenParen) this.depth++;
+    else if (kind === TokenKind.CloseParen) this.depth--;
+    if (this.state === 0) {
+      if (this.depth === 0 && kind === TokenKind.Word && word === 'select') this.state = 1;
+      return;
+    }
+    if (this.skipOn) {
+      // DISTINCT ON (...): the parenthesised list is not a select-list item.
+      if (this.depth === 0 && kind === TokenKind.CloseParen) this.skipOn = false;
+      return;
+    }
+    const atTop = this.depth === 0 && kind !== TokenKind.CloseParen;
+    if (atTop && (kind === TokenKind.Semicolon || (kind === TokenKind.Word && LIST_END_WORDS.has(word)))) {
+      this.endItem();
+      this.state = 2;
+      return;
+    }
+    if (this.leading && kind === TokenKind.Word) {
+      if (word === 'distinct' || word === 'all') return;
+      if (word === 'on') {
+        this.skipOn = true;
+        return;
+      }
+    }
+    this.leading = false;
+    if (atTop && kind === TokenKind.Other && this.lexer.end - this.lexer.start === 1) {
+      const c = this.lexer.text();
+      if (c === ',') {
+        this.endItem();
+        return;
+      }
+      if (c === '.' && this.shape === 1) {
+        this.shape = 2;
+        this.afterAs = this.aliased = false;
+        return;
+      }
+      if (c === '*' && (this.shape === 0 || this.shape === 2)) {
+        this.shape = 3;
+        this.afterAs = this.aliased = false;
+        return;
+      }
+    }
+    const name =
+      atTop &&
+      (kind === TokenKind.QuotedIdent ||
+        (kind === TokenKind.Word && !NOT_COLUMN_WORDS.has(word) && !LIST_END_WORDS.has(word)));
+    if (this.afterAs && name) {
+      // PostgreSQL folds an unquoted alias to lower case; DuckDB keeps it as written.
+      this.aliased = kind === TokenKind.QuotedIdent || this.lexer.text() === word;
+      this.afterAs = false;
+      return;
+    }
+    this.aliased = false;
+    this.afterAs = atTop && kind === TokenKind.Word && word === 'as';
+    if (this.afterAs) return;
+    this.shape = name && (this.shape === 0 || this.shape === 2) ? 1 : -1;
+  }
+
+  /** The statement ended. */
+  end(): void {
+    if (this.state === 1) this.endItem();
+  }
+
+  private endItem(): void {
+    if (!this.aliased && this.shape !== 1 && this.shape !== 3 && !(this.shape === 0 && this.leading)) {
+      this.needsNames = true;
+    }
+    this.shape = 0;
+    this.afterAs = this.aliased = false;
+  }
 }
 
 /**
@@ -98,16 +232,22 @@ function scan(sql: string): Scan | null {
   const quoted = new Set<string>();
   let tilde = false;
   let pgSyntax = false;
+  let division = false;
   let afterColon = false;
+  let shape: SelectListShape | null = null;
+  let parenthesised = false;
   for (let kind = lexer.next(); kind !== TokenKind.End; kind = lexer.next()) {
     if (isComment(kind)) continue;
     const colon = afterColon;
     afterColon = kind === TokenKind.Other && sql.charCodeAt(lexer.start) === 58; /* : */
     if (first) {
       first = false;
-      select =
-        kind === TokenKind.OpenParen ||
-        (kind === TokenKind.Word && SELECT_WORDS.has(lexer.text().toLowerCase()));
+      const w = kind === TokenKind.Word ? lexer.text().toLowerCase() : '';
+      parenthesised = kind === TokenKind.OpenParen;
+      select = parenthesised || SELECT_WORDS.has(w);
+      // PostgreSQL's names are looked for in SELECT lists; `VALUES`, `TABLE t` and DuckDB's
+      // `FROM t SELECT ...` are left as DuckDB names them.
+      if (w === 'select' || w === 'with') shape = new SelectListShape(lexer);
     }
     if (!select) {
       if (kind === TokenKind.Word && isBlobWord(lexer)) {
@@ -116,21 +256,29 @@ function scan(sql: string): Scan | null {
       }
       continue;
     }
+    let w = '';
     if (kind === TokenKind.Word) {
-      const w = lexer.text().toLowerCase();
+      w = lexer.text().toLowerCase();
       if (TRIGGER_WORDS.has(w)) words.add(w);
       else if (w === 'operator' || w === 'collate') pgSyntax = true;
       else if (w === 'bytea' || w === 'blob') bytea = true;
+      else if (w === 'mod') division = true;
       if (colon && w === 'pg_catalog') pgSyntax = true;
     } else if (kind === TokenKind.QuotedIdent) {
       quoted.add(lexer.text().slice(1, -1).toLowerCase());
-    } else if (kind === TokenKind.Other && sql.charCodeAt(lexer.start) === 126 /* ~ */) {
-      tilde = true;
+    } else if (kind === TokenKind.Other) {
+      const c = sql.charCodeAt(lexer.start);
+      if (c === 126 /* ~ */) tilde = true;
+      else if (c === 47 /* / */ || c === 37 /* % */) division = true;
     }
+    shape?.token(kind, w);
   }
-  if (!select) return bytea ? { select, bytea, words, quoted, tilde, pgSyntax } : null;
-  return words.size > 0 || tilde || pgSyntax || bytea
-    ? { select, bytea, words, quoted, tilde, pgSyntax }
+  shape?.end();
+  // A statement starting with `(` is a parenthesised SELECT: its names are looked for too.
+  const names = shape ? shape.needsNames : parenthesised;
+  if (!select) return bytea ? { select, bytea, words, quoted, tilde, pgSyntax, division, names } : null;
+  return words.size > 0 || tilde || pgSyntax || bytea || division || names
+    ? { select, bytea, words, quoted, tilde, pgSyntax, division, names }
     : null;
 }
 
@@ -208,8 +356,12 @@ function stringArg(node: unknown, fn: string): string | null {
 /** Walks a DuckDB statement tree and replaces PostgreSQL-isms in place. */
 class Rewriter {
   changed = false;
+  /** The result depends on the session (its user, settings, ...), not only on the SQL text. */
+  contextual = false;
   /** Bytea literals re-encoded so far: a select-list item holding one gets PostgreSQL's column name. */
   private blobLiterals = 0;
+  /** Divisions replaced so far, for the same reason. */
+  private divisions = 0;
   private readonly cteNames = new Set<string>();
   private readonly bytes: Buffer;
 
@@ -223,9 +375,36 @@ class Rewriter {
     this.bytes = Buffer.from(sql, 'utf8');
   }
 
-  run(tree: Json): void {
+  /** @param names PostgreSQL's names for the top-level select list (pgColumnNames), if known. */
+  run(tree: Json, names: readonly (string | null)[] | null): void {
     this.collectCtes(tree);
     this.visit(tree);
+    if (names) this.applyNames(tree, names);
+  }
+
+  /**
+   * Aliases each unaliased top-level select-list item with PostgreSQL's name where DuckDB would name
+   * it otherwise (`count(*)` → count, `1` → ?column?). Only the top level reaches the client; a set
+   * operation is named by its leftmost SELECT. Nothing changes when the two parsers disagree on the
+   * number of items.
+   */
+  private applyNames(tree: Json, names: readonly (string | null)[]): void {
+    let node = tree.node as Json | undefined;
+    while (node?.type === 'SET_OPERATION_NODE') {
+      node = (node.left ?? (node.children as Json[] | undefined)?.[0]) as Json | undefined;
+    }
+    const list = node?.type === 'SELECT_NODE' ? (node.select_list as Json[]) : undefined;
+    if (!list || list.length !== names.length) return;
+    for (let i = 0; i < list.length; i++) {
+      const item = list[i]!;
+      const name = names[i];
+      if (name === null || name === undefined || item.class === 'STAR') continue;
+      const columns = item.class === 'COLUMN_REF' ? (item.column_names as string[]) : undefined;
+      const current = item.alias !== '' ? item.alias : columns?.[columns.length - 1];
+      if (current === name) continue;
+      item.alias = name;
+      this.changed = true;
+    }
   }
 
   private collectCtes(node: unknown): void {
@@ -252,12 +431,14 @@ class Rewriter {
       if (key === 'select_list' && Array.isArray(child)) {
         for (let i = 0; i < child.length; i++) {
           const before = child[i] as Json;
-          const blobs = this.blobLiterals;
+          const renamed = this.blobLiterals + this.divisions;
           const after = this.visit(before) as Json;
           // PostgreSQL names such a column after the function: `SELECT version()` gives "version".
           if (after !== before) after.alias = before.alias === '' ? columnName(before) : before.alias;
           // DuckDB would name it after the rewritten text (`octet_length(CAST('\x00' AS BLOB))`).
-          else if (this.blobLiterals !== blobs && before.alias === '') before.alias = columnName(before);
+          // (pgColumnNames' names, when PostgreSQL's parser reads the statement, replace these.)
+          else if (this.blobLiterals + this.divisions !== renamed && before.alias === '')
+            before.alias = columnName(before);
           child[i] = after;
         }
       } else {
@@ -316,6 +497,10 @@ class Rewriter {
             children: [match],
           };
     }
+    if (this.found.division) {
+      const divided = this.replaceDivision(node, name, schema);
+      if (divided) return divided;
+    }
     if (node.catalog !== '' || (schema !== '' && schema !== 'pg_catalog')) return node;
     const args = (node.children as unknown[]) ?? [];
     const at = node.query_location;
@@ -340,6 +525,7 @@ class Rewriter {
       return node;
     }
     const { settings } = this.ctx;
+    this.contextual = true;
     let out: Json;
     switch (name) {
       case 'version':
@@ -390,6 +576,27 @@ class Rewriter {
     return out;
   }
 
+  /**
+   * `a / b`, `a % b` and `mod(a, b)` become the COMPAT_CATALOG macros that raise PostgreSQL's
+   * division-by-zero error (see DIVISION_MACROS). Null when `node` is none of them or needs no check.
+   */
+  private replaceDivision(node: Json, name: string, schema: string): Json | null {
+    const args = node.children as Json[] | undefined;
+    if (args?.length !== 2) return null;
+    let macro: string | undefined;
+    if (node.is_operator === true) {
+      if (name === '/' || name === '%') macro = DIVISION_MACROS[name];
+    } else if (name === 'mod' && node.catalog === '' && (schema === '' || schema === 'pg_catalog')) {
+      macro = DIVISION_MACROS.mod;
+    }
+    // A non-zero constant divisor cannot fail (`i / 3` keeps its plain, fastest form). A parameter
+    // stays out: the macro's `divisor = 0` would make DuckDB infer its type from the 0 (INTEGER).
+    if (!macro || isNonZeroConstant(args[1]) || hasParameter(args)) return null;
+    this.changed = true;
+    this.divisions++;
+    return call(macro, args, node.query_location, true);
+  }
+
   private replaceColumnRef(node: Json): Json {
     const names = node.column_names as string[];
     if (names.length !== 1) return node;
@@ -397,6 +604,7 @@ class Rewriter {
     // Written quoted anywhere, "user" may be a real column: leave every reference alone then.
     if (!VALUE_WORDS.has(word) || !this.found.words.has(word) || this.found.quoted.has(word)) return node;
     this.changed = true;
+    this.contextual = true;
     const value = word === 'current_catalog' ? this.ctx.database : this.ctx.user;
     return constant(value, 'VARCHAR', node.query_location);
   }
@@ -462,6 +670,7 @@ class Rewriter {
     // Keep the reference's name for the query (`pg_type.oid` still resolves).
     const alias = node.alias === '' ? name : node.alias;
     if (macro) {
+      this.contextual = true;
       return {
         type: 'TABLE_FUNCTION',
         alias,
@@ -509,6 +718,21 @@ class Rewriter {
   }
 }
 
+function isNonZeroConstant(node: Json | undefined): boolean {
+  if (node?.class !== 'CONSTANT') return false;
+  const value = node.value as Json;
+  return value.is_null === false && typeof value.value === 'number' && value.value !== 0;
+}
+
+function hasParameter(node: unknown): boolean {
+  if (Array.isArray(node)) return node.some(hasParameter);
+  if (!isObject(node)) return false;
+  if (node.class === 'PARAMETER') return true;
+  for (const v of Object.values(node))
+    if (v !== null && typeof v === 'object' && hasParameter(v)) return true;
+  return false;
+}
+
 /** Collations every PostgreSQL client may name that mean DuckDB's default (binary) collation. */
 const DEFAULT_COLLATIONS = new Set(['default', 'c', 'posix']);
 
@@ -517,9 +741,9 @@ const DEFAULT_COLLATIONS = new Set(['default', 'c', 'posix']);
  * DuckDB's parser drops the operator of OPERATOR(...), knows no such collation and cannot read a
  * schema-qualified type name. PostgreSQL's parser keeps all three, so the statement goes through it:
  * schema-qualified operators and cast types lose the `pg_catalog.`, default collations go, and
- * pgsql-deparser writes the SQL back. Null when there is nothing to change or it does not parse.
+ * pgsql-deparser writes the SQL back. Null when there is nothing to change. Edits `tree` in place.
  */
-function withoutPgOnlySyntax(sql: string): string | null {
+function withoutPgOnlySyntax(tree: ParseResult): string | null {
   let changed = false;
   const strip = (node: unknown): unknown => {
     if (Array.isArray(node)) return node.map(strip);
@@ -555,14 +779,38 @@ function withoutPgOnlySyntax(sql: string): string | null {
     for (const key of Object.keys(o)) o[key] = strip(o[key]);
     return o;
   };
+  if (tree.stmts?.length !== 1) return null;
+  strip(tree);
   try {
-    const tree = parseSync(sql);
-    if (tree.stmts?.length !== 1) return null;
-    strip(tree);
     return changed ? deparseSync(tree, { pretty: false }) : null;
   } catch {
     return null;
   }
+}
+
+/** PostgreSQL's parse tree of `sql`, or null when PostgreSQL's parser rejects it (DuckDB-only syntax). */
+function parsePostgres(sql: string): ParseResult | null {
+  try {
+    return parseSync(sql);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Rewrites that depend only on the SQL text, by that text: clients repeat the same statements
+ * (`SELECT 1` health checks, an ORM's queries), and a rewrite costs two trips through DuckDB's parser.
+ * A Map keeps insertion order, so the first key is the least recently used.
+ */
+const rewriteCache = new Map<string, string>();
+const REWRITE_CACHE_SIZE = 512;
+/** Longer statements are rarely repeated verbatim and would hold memory twice over. */
+const REWRITE_CACHE_MAX_SQL = 4096;
+
+function remember(sql: string, rewritten: string): void {
+  if (sql.length > REWRITE_CACHE_MAX_SQL) return;
+  if (rewriteCache.size >= REWRITE_CACHE_SIZE) rewriteCache.delete(rewriteCache.keys().next().value!);
+  rewriteCache.set(sql, rewritten);
 }
 
 /** PostgreSQL's column name for a select-list item that became a constant. */
@@ -593,6 +841,15 @@ function columnName(node: Json): string {
  * reads the same bytes; in a SELECT through DuckDB's tree, in INSERT, UPDATE and other statements
  * DuckDB cannot serialize through PostgreSQL's parser (see rewriteByteaLiterals.ts).
  *
+ * PostgreSQL semantics DuckDB lacks, in SELECTs: `a / b`, `a % b` and `mod(a, b)` raise "division by
+ * zero" (22012 once the executor maps DuckDB's error) for a zero divisor, through the DIVISION_MACROS
+ * (left alone: non-zero constant divisors, and divisions with a parameter, whose type the macro would
+ * decide); and the top-level select list gets PostgreSQL's column names (`count(*)` → count, `1` →
+ * ?column?, `'x'::text` → text), figured by pgColumnNames on PostgreSQL's own parse tree, as aliases
+ * where DuckDB would name the column differently. A lexer pass decides whether either is needed:
+ * `SELECT a, t.b, * FROM t` and `SELECT 1 AS one` are not parsed. Rewrites that depend on the SQL text
+ * alone are remembered (by text, least recently used out), so repeated statements skip the parsers.
+ *
  * The values are constants fixed when the rewrite runs: a statement prepared once (extended
  * protocol) keeps the values of its Parse, and its set_config takes effect at Parse. Statements that
  * are not SELECTs (but for bytea literals), and SELECTs without any of these words (a token scan, no
@@ -605,20 +862,35 @@ export async function rewriteQuery(sql: string, ctx: RewriteContext, parser: Sql
   if (!found) return sql;
   // DuckDB serializes SELECTs only: bytea literals elsewhere are found by PostgreSQL's parser.
   if (!found.select) return rewriteByteaLiterals(sql) ?? sql;
+  const cached = rewriteCache.get(sql);
+  if (cached !== undefined) {
+    rewriteCache.delete(sql);
+    rewriteCache.set(sql, cached);
+    return cached;
+  }
+  const original = sql;
+  const pgTree = found.names || found.pgSyntax ? parsePostgres(sql) : null;
+  // Figured before withoutPgOnlySyntax edits the tree.
+  const names = found.names && pgTree ? pgColumnNames(pgTree) : null;
   let clientText = true;
-  if (found.pgSyntax) {
-    const plain = withoutPgOnlySyntax(sql);
+  if (found.pgSyntax && pgTree) {
+    const plain = withoutPgOnlySyntax(pgTree);
     if (plain !== null) {
       sql = plain;
       clientText = false;
       found = scan(sql);
-      if (!found) return sql;
+      if (!found) {
+        remember(original, sql);
+        return sql;
+      }
     }
   }
   const tree = (await parser.parse(sql)) as SqlTree | null;
   // WITH ... INSERT starts like a SELECT but does not serialize either.
   if (!tree || !isObject(tree.node)) return found.bytea ? (rewriteByteaLiterals(sql) ?? sql) : sql;
   const rewriter = new Rewriter(ctx, found, sql, clientText);
-  rewriter.run(tree);
-  return rewriter.changed ? parser.print(tree) : sql;
+  rewriter.run(tree, names);
+  const rewritten = rewriter.changed ? await parser.print(tree) : sql;
+  if (!rewriter.contextual) remember(original, rewritten);
+  return rewritten;
 }
