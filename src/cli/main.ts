@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { type AuthMethod, DEFAULT_PORT, type ServerConfig } from '../config.js';
 import { createLogger } from '../log.js';
+import { tpchMain } from '../tpch/main.js';
 import { startCoordinator } from './startCoordinator.js';
 
 const VERSION = '0.1.0';
@@ -109,6 +110,23 @@ const program = new Command('mallard')
     };
     const log = createLogger(config.logLevel);
     await startCoordinator(config, log, VERSION);
+  });
+
+program
+  .command('tpch')
+  .description('generate the eight TPC-H tables as Parquet files (deterministic for a scale factor)')
+  .addOption(
+    new Option('--sf <factor>', 'scale factor (1 = about 6 million lineitem rows)')
+      .default(1)
+      .argParser((v) => {
+        const n = Number(v);
+        if (!(n > 0)) throw new InvalidArgumentError('expected a positive number');
+        return n;
+      }),
+  )
+  .requiredOption('--out <dir>', 'directory to write <table>.parquet into')
+  .action(async (opts: { sf: number; out: string }) => {
+    await tpchMain({ sf: opts.sf, out: resolve(opts.out) });
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {
