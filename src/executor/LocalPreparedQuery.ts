@@ -1,6 +1,7 @@
 import {
   type DuckDBMaterializedResult,
   type DuckDBPreparedStatement,
+  type DuckDBResult,
   type DuckDBType,
   DuckDBTypeId,
   type DuckDBValue,
@@ -47,7 +48,13 @@ export class LocalPreparedQuery implements PreparedQuery {
       this.sandbox.checkParameters(params);
       this.bind(params);
       if (this.columns.length > 0) {
-        const cursor = new LocalQueryCursor(this.executor, this.columns, await this.statement.stream());
+        const result = await this.statement.stream();
+        // DuckDB silently re-binds a prepared statement after DDL, and its result may change shape; the
+        // RowDescription already promised these columns, so refuse as PostgreSQL does.
+        if (!sameShape(result, this.columns)) {
+          throw new PgError(SqlState.FeatureNotSupported, 'cached plan must not change result type');
+        }
+        const cursor = new LocalQueryCursor(this.executor, this.columns, result);
         this.executor.openCursor(cursor);
         return cursor;
       }
@@ -100,4 +107,13 @@ export class LocalPreparedQuery implements PreparedQuery {
     const chunk = await result.fetchChunk();
     return chunk && chunk.rowCount > 0 ? Number(chunk.getColumnVector(0).getItem(0) ?? 0) : 0;
   }
+}
+
+/** True when a result has exactly the columns the statement was prepared with. */
+function sameShape(result: DuckDBResult, columns: readonly ResultColumn[]): boolean {
+  if (result.columnCount !== columns.length) return false;
+  for (let i = 0; i < columns.length; i++) {
+    if (result.columnType(i).toString() !== columns[i]!.type.toString()) return false;
+  }
+  return true;
 }

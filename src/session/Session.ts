@@ -24,7 +24,7 @@ import { toPgError } from '../executor/mapDuckDBError.js';
 import type { Logger } from '../log.js';
 import { classifyStatement, type SessionCommand } from '../sql/classifyStatement.js';
 import { paramCastTypes } from '../sql/paramCastTypes.js';
-import { rewriteQuery } from '../sql/rewriteQuery.js';
+import { rewriteIsTextOnly, rewriteQuery } from '../sql/rewriteQuery.js';
 import type { SessionSettings } from '../sql/SessionSettings.js';
 import type { SqlParser } from '../sql/SqlParser.js';
 import { splitStatements } from '../sql/splitStatements.js';
@@ -55,6 +55,9 @@ export interface SessionInit {
 export interface SessionFactory {
   create(init: SessionInit): Promise<Session>;
 }
+
+/** How many simple-protocol SELECTs a session keeps prepared. */
+const SIMPLE_CACHE_SIZE = 64;
 
 /** Write batches to the socket once this much is pending, then wait for it to drain. */
 const FLUSH_BYTES = 64 * 1024;
@@ -92,6 +95,8 @@ export class Session {
   readonly settings: SessionSettings;
   private readonly statements = new Map<string, Statement>();
   private readonly portals = new Map<string, Portal>();
+  /** Prepared simple-protocol SELECTs by text, oldest first. */
+  private readonly simpleCache = new Map<string, Statement>();
   /** SQL-level cursors (DECLARE ... CURSOR): portals the client drives with FETCH and MOVE. */
   private readonly cursors = new Map<string, { portal: Portal; hold: boolean }>();
   private tx: TxStatus = 'I';
@@ -126,6 +131,7 @@ export class Session {
   async close(): Promise<void> {
     for (const p of this.portals.values()) p.cursor?.close();
     for (const s of this.statements.values()) s.query?.close();
+    this.clearSimpleCache();
     this.portals.clear();
     this.statements.clear();
     await this.executor.close();
@@ -219,15 +225,28 @@ export class Session {
           continue;
         }
         try {
-          const statement = await this.prepareStatement(command, []);
+          const { statement, cached } = await this.simpleStatement(command);
           const portal = this.newPortal(statement, [], []);
-          const desc = this.rowDescription(statement, []);
-          if (desc) this.w.rowDescription(desc);
           try {
-            await this.executePortal(portal, 0);
+            await this.runSimple(portal);
+          } catch (err) {
+            if (!cached) throw err;
+            // A cached plan may be stale after DDL: prepare afresh and run once more, since the simple
+            // protocol plans every query anew in PostgreSQL. Nothing was sent for it yet.
+            this.evictSimple(command);
+            if (!(err instanceof PgError && err.message === 'cached plan must not change result type'))
+              throw err;
+            const fresh = await this.prepareStatement(command, []);
+            const again = this.newPortal(fresh, [], []);
+            try {
+              await this.runSimple(again);
+            } finally {
+              again.cursor?.close();
+              fresh.query?.close();
+            }
           } finally {
             portal.cursor?.close();
-            statement.query?.close();
+            if (!cached) statement.query?.close();
           }
         } catch (err) {
           throwAt(err, parts[i]!.offset);
@@ -240,6 +259,57 @@ export class Session {
       if (implicit) await this.execSql('ROLLBACK').catch(() => {});
     }
     this.readyForQuery();
+  }
+
+  /** One statement of a simple Query: RowDescription (once its result is open), rows, CommandComplete. */
+  private async runSimple(portal: Portal): Promise<void> {
+    const describe = () => {
+      const desc = this.rowDescription(portal.statement, []);
+      if (desc) this.w.rowDescription(desc);
+    };
+    if (portal.statement.command?.kind === 'query') return this.executePortal(portal, 0, describe);
+    describe();
+    return this.executePortal(portal, 0);
+  }
+
+  /**
+   * Simple-protocol SELECTs whose rewrite depends on the text alone are prepared once and kept (like
+   * the statement caches of drivers): a repeated `SELECT ...` then skips DuckDB's prepare.
+   */
+  private async simpleStatement(command: SessionCommand): Promise<{ statement: Statement; cached: boolean }> {
+    if (command.kind !== 'query')
+      return { statement: await this.prepareStatement(command, []), cached: false };
+    const hit = this.simpleCache.get(command.sql);
+    if (hit) {
+      this.simpleCache.delete(command.sql);
+      this.simpleCache.set(command.sql, hit);
+      return { statement: hit, cached: true };
+    }
+    if (this.tx === 'E') throw abortedTransaction();
+    const statement = await this.prepareStatement(command, []);
+    const cacheable =
+      statement.query?.tag === 'SELECT' &&
+      statement.paramTypes.length === 0 &&
+      rewriteIsTextOnly(command.sql);
+    if (!cacheable) return { statement, cached: false };
+    if (this.simpleCache.size >= SIMPLE_CACHE_SIZE) {
+      const [oldest, evicted] = this.simpleCache.entries().next().value!;
+      this.simpleCache.delete(oldest);
+      evicted.query?.close();
+    }
+    this.simpleCache.set(command.sql, statement);
+    return { statement, cached: true };
+  }
+
+  private evictSimple(command: SessionCommand): void {
+    if (command.kind !== 'query') return;
+    this.simpleCache.get(command.sql)?.query?.close();
+    this.simpleCache.delete(command.sql);
+  }
+
+  private clearSimpleCache(): void {
+    for (const s of this.simpleCache.values()) s.query?.close();
+    this.simpleCache.clear();
   }
 
   private readyForQuery(): void {
@@ -475,7 +545,7 @@ export class Session {
    * Runs a portal to completion or to `maxRows` rows (then PortalSuspended). Utility commands are run
    * by the session itself; queries go to the executor.
    */
-  private async executePortal(portal: Portal, maxRows: number): Promise<void> {
+  private async executePortal(portal: Portal, maxRows: number, onOpen?: () => void): Promise<void> {
     const { command, query } = portal.statement;
     if (command === null) {
       this.w.emptyQueryResponse();
@@ -494,6 +564,7 @@ export class Session {
       if (!portal.cursor) {
         await this.bufferOpenPortals(portal);
         portal.cursor = await query!.execute(portal.params);
+        onOpen?.();
       }
       // Like PostgreSQL, the tag counts the rows of this Execute, not of the whole portal.
       const before = portal.rows;
@@ -715,6 +786,7 @@ export class Session {
             if (this.portals.get(name) !== portal) this.dropPortal(name);
           for (const s of this.statements.values()) s.query?.close();
           this.statements.clear();
+          this.clearSimpleCache();
           this.settings.resetAll();
           await this.mirrorSetting('TimeZone');
         }

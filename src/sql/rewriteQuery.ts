@@ -857,6 +857,14 @@ function columnName(node: Json): string {
  * it runs). Throws a PgError as PostgreSQL would at run time: 42704 for current_setting of an unknown
  * parameter, 22023 for an invalid set_config value, 22023 or 22P02 for invalid bytea input.
  */
+/**
+ * True when rewriteQuery's result for `sql` (already rewritten once) depends on the text alone, not on
+ * the session's settings or user: the session may then reuse the statement prepared from it.
+ */
+export function rewriteIsTextOnly(sql: string): boolean {
+  return !scan(sql) || rewriteCache.has(sql);
+}
+
 export async function rewriteQuery(sql: string, ctx: RewriteContext, parser: SqlParser): Promise<string> {
   let found = scan(sql);
   if (!found) return sql;
