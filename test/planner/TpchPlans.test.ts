@@ -1,0 +1,65 @@
+// All 22 TPC-H queries, planned with lineitem and orders co-located on the order key, partsupp bucketed
+// on the part key and the small tables as reference tables (the Citus layout), run with runLocally and
+// compared in order with single-node DuckDB over the same files. PLANNER_TPCH_SF picks the scale
+// factor (default 0.01).
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { PlanContext } from '../../src/planner/planQuery.js';
+import { generateTpch } from '../../src/tpch/generate.js';
+import { TPCH_QUERIES } from '../../src/tpch/queries.js';
+import { TPCH_TABLES } from '../../src/tpch/tables.js';
+import { PlannerHarness, type TableSpec } from './plannerHarness.js';
+
+const SF = Number(process.env['PLANNER_TPCH_SF'] ?? 0.01);
+let h: PlannerHarness;
+// Reference tables are read whole anyway; partsupp (800,000 rows per SF) may be broadcast, orders not.
+const ctx: Partial<PlanContext> = { broadcastMaxRows: Math.round(1_000_000 * SF), workerSlots: 4 };
+
+/** The queries this planner proves distributable under this layout; the rest run gathered. */
+const DISTRIBUTED = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 16, 18, 19, 21];
+
+test.before(async () => {
+  h = await PlannerHarness.create();
+  const raw = join(h.dir, 'raw');
+  await generateTpch({ sf: SF, out: raw, threads: 2 });
+  const layout: Record<string, Omit<TableSpec, 'rows'>> = {
+    lineitem: { hash: { column: 'l_orderkey', buckets: 4, group: 'orderkey' } },
+    orders: { hash: { column: 'o_orderkey', buckets: 4, group: 'orderkey' } },
+    partsupp: { hash: { column: 'ps_partkey', buckets: 4, group: 'partkey' } },
+  };
+  for (const table of TPCH_TABLES) {
+    const spec = layout[table] ?? { reference: true };
+    await h.writeTable(table, {
+      ...spec,
+      rows: `SELECT * FROM read_parquet('${join(raw, `${table}.parquet`)}')`,
+    });
+  }
+});
+
+test.after(() => h.close());
+
+test(`all 22 TPC-H queries at SF ${SF} give DuckDB's answer`, async () => {
+  const modes: Record<string, number[]> = { distributed: [], gathered: [], local: [] };
+  const failures: string[] = [];
+  for (const q of TPCH_QUERIES) {
+    try {
+      const plan = await h.check(q.sql, { ordered: true }, ctx);
+      modes[plan.mode]!.push(q.id);
+      if (plan.mode === 'gathered') console.log(`  Q${q.id} gathered: ${plan.reason}`);
+      else
+        console.log(
+          `  Q${q.id} ${plan.mode}: ${plan.reason} (${plan.stages[0]?.tasks.length} tasks, merge ${plan.merge.kind})`,
+        );
+    } catch (e) {
+      failures.push(`Q${q.id}: ${(e as Error).message}`);
+    }
+  }
+  console.log(
+    `  distributed: ${modes['distributed']!.join(', ')}; gathered: ${modes['gathered']!.join(', ')}`,
+  );
+  assert.equal(failures, []);
+  assert.equal(modes['distributed'], DISTRIBUTED);
+});
+
+test.run();
