@@ -18,6 +18,12 @@ export interface ServerConfig {
   startupTimeoutMs: number;
   /** Directories clients may read external files (read_csv, read_parquet) from, besides the data directory. */
   readableDirs: string[];
+  /**
+   * Where tables live: `duckdb`, the coordinator's own database file (the default for now), or
+   * `parquet`, the transactional catalog of Parquet files that workers can scan (src/catalog,
+   * src/storage, src/tables), which becomes the default once it is complete.
+   */
+  tableStorage: 'duckdb' | 'parquet';
 }
 
 /** The default port: PostgreSQL's 5432 plus 68, clear of a local PostgreSQL and of the common 5433 second cluster. */

@@ -249,7 +249,18 @@ export class Catalog {
   /** Waits for commits, checkpointing and garbage collection in flight, then refuses new work. */
   async close(): Promise<void> {
     if (this.#closed) return;
-    await this.#exclusive(async () => {});
+    await this.#exclusive(async () => {
+      // A clean shutdown gives back the sequence values reserved but not handed out, as PostgreSQL's
+      // shutdown checkpoint does; only a crash skips them.
+      const ops: CatalogOp[] = [];
+      for (const [id, rt] of this.#sequences) {
+        const entry = this.#state.sequences.get(id);
+        if (entry && rt.reserved !== rt.last && entry.last !== String(rt.last)) {
+          ops.push({ op: 'setSequence', sequence: id, last: String(rt.last), called: rt.called });
+        }
+      }
+      if (ops.length && !this.#failed) await this.#commitOps(ops).catch(() => 0);
+    });
     this.#closed = true;
     await this.#checkpointing;
     await this.collectGarbage().catch(() => 0);

@@ -211,6 +211,18 @@ export interface SequenceEntry {
   readonly called: boolean;
 }
 
+/**
+ * A named type (`CREATE TYPE mood AS ENUM (...)`). Columns store the DuckDB type it stands for
+ * (`ENUM('sad', 'ok')`), so a column never depends on the type entry; the entry lets DDL name it.
+ */
+export interface TypeDef {
+  readonly id: number;
+  readonly schema: string;
+  readonly name: string;
+  readonly kind: 'enum';
+  readonly labels: readonly string[];
+}
+
 export interface CatalogState {
   readonly version: number;
   /** Next free object id (schemas, tables, columns, files, views, sequences, groups). */
@@ -224,6 +236,8 @@ export interface CatalogState {
   readonly views: ReadonlyMap<number, ViewDef>;
   readonly sequences: ReadonlyMap<number, SequenceEntry>;
   readonly colocations: ReadonlyMap<number, ColocationGroup>;
+  /** `schema\0name` → named type; absent in catalogs written before types existed. */
+  readonly types?: ReadonlyMap<string, TypeDef>;
 }
 
 export interface RelationRef {

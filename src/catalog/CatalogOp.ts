@@ -8,6 +8,7 @@ import type {
   SequenceDef,
   TableDef,
   TableStats,
+  TypeDef,
   ViewDef,
 } from './CatalogModel.js';
 
@@ -50,7 +51,9 @@ export type CatalogOp =
   | { readonly op: 'dropSequence'; readonly sequence: number }
   /** nextval reservations and setval; written outside any transaction, like PostgreSQL's sequence WAL. */
   | { readonly op: 'setSequence'; readonly sequence: number; readonly last: string; readonly called: boolean }
-  | { readonly op: 'createColocation'; readonly group: ColocationGroup };
+  | { readonly op: 'createColocation'; readonly group: ColocationGroup }
+  | { readonly op: 'createType'; readonly type: TypeDef }
+  | { readonly op: 'dropType'; readonly schema: string; readonly name: string };
 
 /** What an op touches, for first-committer-wins (see Catalog.commitTransaction). */
 export interface OpFootprint {

@@ -10,6 +10,7 @@ import {
   type SchemaDef,
   type SequenceEntry,
   type TableEntry,
+  type TypeDef,
   type ViewDef,
 } from './CatalogModel.js';
 import type { CatalogOp } from './CatalogOp.js';
@@ -191,6 +192,7 @@ interface EncodedState {
   readonly views: readonly ViewDef[];
   readonly sequences: readonly SequenceEntry[];
   readonly colocations: readonly ColocationGroup[];
+  readonly types?: readonly TypeDef[];
 }
 
 /** The state as plain JSON; `relations` is derived, so it is not stored. */
@@ -205,6 +207,7 @@ export function encodeState(state: CatalogState): EncodedState {
     views: [...state.views.values()],
     sequences: [...state.sequences.values()],
     colocations: [...state.colocations.values()],
+    types: [...(state.types?.values() ?? [])],
   };
 }
 
@@ -226,5 +229,6 @@ export function decodeState(json: EncodedState): CatalogState {
     views: new Map(json.views.map((v) => [v.id, v])),
     sequences: new Map(json.sequences.map((s) => [s.def.id, s])),
     colocations: new Map(json.colocations.map((g) => [g.id, g])),
+    types: new Map((json.types ?? []).map((t) => [nameKey(t.schema, t.name), t])),
   };
 }

@@ -21,6 +21,7 @@ import type {
   TableDef,
   TableRef,
   TableStats,
+  TypeDef,
   ViewDef,
 } from './CatalogModel.js';
 import type { CatalogOp } from './CatalogOp.js';
@@ -477,6 +478,36 @@ export class CatalogTransaction {
     }
     this.#dropDependents(v.id, v.name, options.cascade ?? false);
     this.stage({ op: 'dropView', view: v.id });
+    return true;
+  }
+
+  // ---- types
+
+  /** CREATE TYPE name AS ENUM (labels). */
+  createType(name: QualifiedName, labels: readonly string[]): TypeDef {
+    if (new Set(labels).size !== labels.length) {
+      throw new PgError(
+        SqlState.InvalidParameterValue,
+        `enum label "${labels.find((l, i) => labels.indexOf(l) !== i)}" used more than once`,
+      );
+    }
+    const type: TypeDef = {
+      id: this.#catalog.allocateIds(),
+      schema: name.schema,
+      name: name.name,
+      kind: 'enum',
+      labels,
+    };
+    this.stage({ op: 'createType', type });
+    return type;
+  }
+
+  dropType(name: QualifiedName, options: { ifExists?: boolean } = {}): boolean {
+    if (!this.view.type(name)) {
+      if (options.ifExists) return false;
+      throw new PgError(SqlState.UndefinedObject, `type "${name.name}" does not exist`);
+    }
+    this.stage({ op: 'dropType', schema: name.schema, name: name.name });
     return true;
   }
 

@@ -9,6 +9,7 @@ import {
   type SequenceEntry,
   type TableEntry,
   type TableRef,
+  type TypeDef,
   type ViewDef,
 } from './CatalogModel.js';
 
@@ -91,6 +92,11 @@ export class CatalogView {
   /** What a name in a schema refers to: PostgreSQL keeps tables, views and sequences in one namespace. */
   relationKind(name: QualifiedName): 'table' | 'view' | 'sequence' | undefined {
     return this.state.relations.get(nameKey(name.schema, name.name))?.kind;
+  }
+
+  /** A named type (CREATE TYPE), or undefined. */
+  type(name: QualifiedName): TypeDef | undefined {
+    return this.state.types?.get(nameKey(name.schema, name.name));
   }
 
   colocationGroups(): ColocationGroup[] {

@@ -247,6 +247,22 @@ export function applyOp(state: CatalogState, op: CatalogOp): CatalogState {
         { ...state, colocations: mapSet(state.colocations, op.group.id, op.group) },
         op.group.id,
       );
+    case 'createType': {
+      const key = nameKey(op.type.schema, op.type.name);
+      if (!state.schemas.has(op.type.schema)) {
+        throw new PgError(SqlState.InvalidSchemaName, `schema "${op.type.schema}" does not exist`);
+      }
+      if (state.types?.has(key)) {
+        throw new PgError(SqlState.DuplicateObject, `type "${op.type.name}" already exists`);
+      }
+      return withIds({ ...state, types: mapSet(state.types ?? new Map(), key, op.type) }, op.type.id);
+    }
+    case 'dropType': {
+      const key = nameKey(op.schema, op.name);
+      if (!state.types?.has(key))
+        throw new PgError(SqlState.UndefinedObject, `type "${op.name}" does not exist`);
+      return { ...state, types: mapDelete(state.types, key) };
+    }
   }
 }
 

@@ -91,6 +91,15 @@ const program = new Command('mallard')
       .argParser(collect)
       .default([]),
   )
+  .addOption(
+    new Option(
+      '--table-storage <kind>',
+      'where tables live (parquet: the catalog of Parquet files; experimental)',
+    )
+      .env('MALLARD_TABLE_STORAGE')
+      .choices(['duckdb', 'parquet'])
+      .default('duckdb'),
+  )
   .action(async (opts) => {
     const users = loadUsers(opts.user, opts.usersFile);
     const auth: AuthMethod = opts.auth ?? (users.size > 0 ? 'scram-sha-256' : 'trust');
@@ -107,6 +116,7 @@ const program = new Command('mallard')
       maxConnections: opts.maxConnections,
       startupTimeoutMs: opts.startupTimeout,
       readableDirs: opts.readableDir.map((d: string) => resolve(d)),
+      tableStorage: opts.tableStorage,
     };
     const log = createLogger(config.logLevel);
     await startCoordinator(config, log, VERSION);

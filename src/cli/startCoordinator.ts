@@ -1,4 +1,7 @@
 import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Catalog } from '../catalog/Catalog.js';
+import { TABLES_DIR } from '../catalog/dataPaths.js';
 import { isLoopback, type ServerConfig } from '../config.js';
 import { Engine } from '../executor/Engine.js';
 import type { Logger } from '../log.js';
@@ -6,6 +9,7 @@ import { Server } from '../server/Server.js';
 import { LocalSessionFactory } from '../session/LocalSessionFactory.js';
 import { COMPAT_SCHEMA } from '../sql/compatSchema.js';
 import { SqlParser } from '../sql/SqlParser.js';
+import { TableStorage } from '../storage/TableStorage.js';
 
 /** A one-line reason the coordinator cannot start, printed without a stack trace. */
 export class StartupError extends Error {}
@@ -36,13 +40,21 @@ export async function startCoordinator(config: ServerConfig, log: Logger, versio
     throw err;
   }
   mkdirSync(config.dataDir, { recursive: true });
+  const parquet = config.tableStorage === 'parquet';
+  const catalog = parquet ? await Catalog.open(resolve(config.dataDir), { logger: log }) : null;
+  const storage = catalog ? await TableStorage.open(catalog, { logger: log }) : undefined;
+  storage?.startMaintenance();
   const engine = await Engine.open({
     dataDir: config.dataDir,
-    readableDirs: config.readableDirs,
-    setupSql: COMPAT_SCHEMA,
+    // Queries read catalog tables' Parquet files in place; the rest of the data directory stays closed.
+    readableDirs: parquet
+      ? [...config.readableDirs, join(resolve(config.dataDir), TABLES_DIR)]
+      : config.readableDirs,
+    // Catalog data files never change once written, so their Parquet footers can be cached.
+    setupSql: [...COMPAT_SCHEMA, 'SET GLOBAL parquet_metadata_cache = true'],
   });
   const parser = await SqlParser.open();
-  const server = new Server(config, log, new LocalSessionFactory(engine, parser));
+  const server = new Server(config, log, new LocalSessionFactory(engine, parser, storage));
   let address: { host: string; port: number };
   try {
     address = await server.listen();
@@ -62,13 +74,22 @@ export async function startCoordinator(config: ServerConfig, log: Logger, versio
     process.exit(1);
   }
   log.info(
-    { host: address.host, port: address.port, dataDir: config.dataDir, version, auth: config.auth },
+    {
+      host: address.host,
+      port: address.port,
+      dataDir: config.dataDir,
+      version,
+      auth: config.auth,
+      tableStorage: config.tableStorage,
+    },
     'listening',
   );
   const shutdown = async (signal: string) => {
     log.info({ signal }, 'shutting down');
     await server.close();
     await engine.close();
+    await storage?.close();
+    await catalog?.close();
     process.exit(0);
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));

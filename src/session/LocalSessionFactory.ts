@@ -3,6 +3,8 @@ import type { Engine } from '../executor/Engine.js';
 import type { SessionExecutor } from '../executor/Executor.js';
 import { SessionSettings } from '../sql/SessionSettings.js';
 import type { SqlParser } from '../sql/SqlParser.js';
+import type { TableStorage } from '../storage/TableStorage.js';
+import { TableExecutor } from '../tables/TableExecutor.js';
 import { Session, type SessionFactory, type SessionInit } from './Session.js';
 import { startupSettings } from './startupSettings.js';
 
@@ -11,6 +13,8 @@ export class LocalSessionFactory implements SessionFactory {
   constructor(
     private readonly engine: Engine,
     private readonly parser: SqlParser,
+    /** When given, tables live in the catalog's Parquet storage (src/tables), not in the DuckDB file. */
+    private readonly storage?: TableStorage,
   ) {}
 
   async create(init: SessionInit): Promise<Session> {
@@ -29,7 +33,10 @@ export class LocalSessionFactory implements SessionFactory {
         throw err;
       }
     }
-    const executor: SessionExecutor = await this.engine.createSession();
+    const local = await this.engine.createSession();
+    const executor: SessionExecutor = this.storage
+      ? new TableExecutor(local, this.storage, this.parser)
+      : local;
     if (settings.duckdbTimeZone !== 'UTC') await executor.setTimeZone?.(settings.duckdbTimeZone);
     return new Session(init, executor, this.parser, settings);
   }

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { PgError } from '../../protocol/pg/PgError.js';
 import { SqlState } from '../../protocol/pg/sqlstate.js';
 import type { Catalog } from '../catalog/Catalog.js';
@@ -28,6 +28,7 @@ import { checkConstraints } from './checkConstraints.js';
 import { columnAlias, decodeFromFile, encodeForInline, physicalName } from './columnCodec.js';
 import { bucketExpr, hashFunctionName } from './hashBucket.js';
 import { type ResolvedType, resolveColumnType } from './resolveColumnType.js';
+import { bindArgs, paramCount, type SqlParams } from './sqlParams.js';
 import { quoteIdent, stringList } from './sqlText.js';
 import {
   type FileWriteOptions,
@@ -406,7 +407,7 @@ export class TableStorage {
     txn: CatalogTransaction,
     ref: TableRef,
     sourceSql: string,
-    params: readonly DuckDBValue[] = [],
+    params: SqlParams = [],
   ): Promise<number> {
     const t = txn.view.requireTable(ref);
     return this.#statement(txn, () =>
@@ -414,7 +415,7 @@ export class TableStorage {
         await assertColumnCount(conn, sourceSql, params, t.def.columns.length);
         await conn.run(
           `CREATE TEMP TABLE ${STAGE} AS SELECT ${castSelect(t.def.columns)} FROM (${sourceSql}) AS src(${sourceNames(t.def.columns.length)})`,
-          params as DuckDBValue[],
+          ...bindArgs(params),
         );
         return this.#appendStaged(conn, txn, t.def.id, STAGE);
       }),
@@ -429,7 +430,7 @@ export class TableStorage {
     txn: CatalogTransaction,
     ref: TableRef,
     sourceSql: string,
-    params: readonly DuckDBValue[] = [],
+    params: SqlParams = [],
   ): Promise<number> {
     const t = txn.view.requireTable(ref);
     return this.#statement(txn, () =>
@@ -450,7 +451,7 @@ export class TableStorage {
     txn: CatalogTransaction,
     ref: TableRef,
     where?: string,
-    params: readonly DuckDBValue[] = [],
+    params: SqlParams = [],
   ): Promise<number> {
     const t = txn.view.requireTable(ref);
     const rel = this.relation(txn.view, t.def.id, { rowId: true });
@@ -466,14 +467,14 @@ export class TableStorage {
     txn: CatalogTransaction,
     ref: TableRef,
     rowIdSql: string,
-    params: readonly DuckDBValue[] = [],
+    params: SqlParams = [],
   ): Promise<number> {
     const t = txn.view.requireTable(ref);
     return this.#statement(txn, () =>
       this.#withConn(async (conn) => {
         await conn.run(
           `CREATE TEMP TABLE ${DELETED} AS SELECT DISTINCT CAST(r AS BIGINT) AS rid FROM (${rowIdSql}) AS s(r)`,
-          params as DuckDBValue[],
+          ...bindArgs(params),
         );
         return this.#applyDeletes(conn, txn, t.def.id);
       }),
@@ -490,7 +491,7 @@ export class TableStorage {
     ref: TableRef,
     set: Readonly<Record<string, string>>,
     where?: string,
-    params: readonly DuckDBValue[] = [],
+    params: SqlParams = [],
   ): Promise<number> {
     const t = txn.view.requireTable(ref);
     for (const name of Object.keys(set)) {
@@ -517,7 +518,7 @@ export class TableStorage {
     txn: CatalogTransaction,
     ref: TableRef,
     sql: string,
-    params: readonly DuckDBValue[] = [],
+    params: SqlParams = [],
     options: { changedColumns?: readonly string[] } = {},
   ): Promise<number> {
     const t = txn.view.requireTable(ref);
@@ -532,7 +533,7 @@ export class TableStorage {
     txn: CatalogTransaction,
     ref: TableRef,
     sql: string,
-    params: readonly DuckDBValue[],
+    params: SqlParams,
     checkShape: boolean,
     changed: ReadonlySet<number> | null,
   ): Promise<number> {
@@ -543,12 +544,16 @@ export class TableStorage {
         if (checkShape) await assertColumnCount(conn, sql, params, cols.length + 1);
         await conn.run(
           `CREATE TEMP TABLE ${REPLACED} AS SELECT CAST(src.r AS BIGINT) AS rid, ${castSelect(cols)} FROM (${sql}) AS src(r, ${sourceNames(cols.length)}) QUALIFY row_number() OVER (PARTITION BY src.r) = 1`,
-          params as DuckDBValue[],
+          ...bindArgs(params),
         );
         await conn.run(`CREATE TEMP TABLE ${DELETED} AS SELECT rid FROM ${REPLACED}`);
         const n = await this.#applyDeletes(conn, txn, t.def.id);
         if (!n) return 0;
-        await conn.run(`CREATE TEMP TABLE ${STAGE} AS SELECT * EXCLUDE (rid) FROM ${REPLACED}`);
+        // In the old rows' order (files, then inline rows as inserted), as PostgreSQL's heap order would be:
+        // the new versions get their row ids, and so RETURNING its order, from it.
+        await conn.run(
+          `CREATE TEMP TABLE ${STAGE} AS SELECT * EXCLUDE (rid) FROM ${REPLACED} ORDER BY rid < 0, abs(rid)`,
+        );
         await this.#appendStaged(conn, txn, t.def.id, STAGE, changed);
         return n;
       }),
@@ -915,7 +920,7 @@ export class TableStorage {
     txn: CatalogTransaction,
     def: TableDef,
     sourceSql: string,
-    params: readonly DuckDBValue[],
+    params: SqlParams,
   ): Promise<WrittenFiles> {
     await this.#resolveTable(def);
     const dist = def.distribution;
@@ -981,13 +986,13 @@ function castSelect(cols: readonly ColumnDef[]): string {
 async function assertColumnCount(
   conn: DuckDBConnection,
   sql: string,
-  params: readonly DuckDBValue[],
+  params: SqlParams,
   expected: number,
 ): Promise<void> {
   // A statement with parameters of unknown type cannot bind until they are given, so its prepared
   // form does not know its columns; an empty run with the values does.
-  const n = params.length
-    ? (await conn.runAndReadAll(`SELECT * FROM (${sql}) LIMIT 0`, params as DuckDBValue[])).columnCount
+  const n = paramCount(params)
+    ? (await conn.runAndReadAll(`SELECT * FROM (${sql}) LIMIT 0`, ...bindArgs(params))).columnCount
     : (await conn.prepare(sql)).columnCount;
   if (n !== expected) {
     throw new PgError(

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ColumnDef, ColumnStats, DataFile, DeleteFile, TableDef } from '../catalog/CatalogModel.js';
 import { tableDir } from '../catalog/dataPaths.js';
 import { fsyncDir, fsyncFile, mkdirDurably } from '../catalog/durableFs.js';
 import { encodeForFile, physicalName } from './columnCodec.js';
 import { bucketExpr } from './hashBucket.js';
+import { bindArgs, type SqlParams } from './sqlParams.js';
 import { quoteIdent, quoteLiteral } from './sqlText.js';
 
 export interface FileWriteOptions {
@@ -43,7 +44,7 @@ export async function writeTableFiles(
   conn: DuckDBConnection,
   options: FileWriteOptions,
   sourceSql: string,
-  params: readonly DuckDBValue[] = [],
+  params: SqlParams = [],
 ): Promise<WrittenFiles> {
   const t = options.table;
   const dir = `${tableDir(t.id)}/${randomUUID()}`;
@@ -73,7 +74,7 @@ export async function writeTableFiles(
     }
     const names = t.columns.map((_, i) => `a${i}`).join(', ');
     const sql = `COPY (SELECT ${select.join(', ')} FROM (${sourceSql}) AS src(${names})) TO ${quoteLiteral(abs)} (${copyOptions.join(', ')})`;
-    const reader = await conn.runAndReadAll(sql, params as DuckDBValue[]);
+    const reader = await conn.runAndReadAll(sql, ...bindArgs(params));
     const written = reader.getRowObjectsJson() as unknown as CopyStatsRow[];
     const files: DataFile[] = [];
     const dirs = new Set<string>([abs]);
