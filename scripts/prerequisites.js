@@ -4,7 +4,8 @@ import { execSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
-const pyHas = (mod) => spawnSync('/usr/bin/python3', ['-c', `import ${mod}`], { stdio: 'ignore' }).status === 0;
+const pyHas = (mod) =>
+  spawnSync('/usr/bin/python3', ['-c', `import ${mod}`], { stdio: 'ignore' }).status === 0;
 
 const CHECKS = [
   { pkg: 'nats-server', ok: () => has('nats-server') || existsSync('/usr/sbin/nats-server') },
@@ -26,7 +27,9 @@ export function ensurePrerequisites() {
     try {
       console.log(`installing missing system packages: ${missing.join(' ')}`);
       execSync('apt-get update -qq', { stdio: 'inherit' });
-      execSync(`DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${missing.join(' ')}`, { stdio: 'inherit' });
+      execSync(`DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${missing.join(' ')}`, {
+        stdio: 'inherit',
+      });
     } catch {
       // fall through to the re-check below, which names what is still missing
     }

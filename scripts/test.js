@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // npm test: installs missing system prerequisites, type-checks, lints, then runs every uvu suite
 // under dist/test in its own process. The last line printed is exactly `N passed, N failed`.
-import { spawnSync, spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ensurePrerequisites } from './prerequisites.js';
@@ -71,7 +71,17 @@ if (!prereq.ok) {
   failures.push(`prerequisites: ${prereq.message}`);
 }
 step('typecheck (tsc)', 'npx', ['--no-install', 'tsc', '-p', '.']);
-step('lint (biome)', 'npx', ['--no-install', 'biome', 'check', 'protocol', 'src', 'worker', 'test', 'bench', 'scripts']);
+step('lint (biome)', 'npx', [
+  '--no-install',
+  'biome',
+  'check',
+  'protocol',
+  'src',
+  'worker',
+  'test',
+  'bench',
+  'scripts',
+]);
 const files = listTests(join(root, 'dist/test')).filter(
   (f) => filter.length === 0 || filter.some((s) => f.includes(s)),
 );

@@ -69,9 +69,17 @@ for (const [name, sql, code] of cases) {
   });
 }
 
-test('DuckDB returns Infinity for 1/0 and NULL for 1//0: no error to map', async () => {
-  const out = await run(session, 'SELECT 1/0 AS quotient, 1//0 AS integer_quotient');
-  assert.equal(out.rows, [[Number.POSITIVE_INFINITY, null]]);
+test('the engine divides integers as PostgreSQL does; a zero divisor is left to the session rewrite', async () => {
+  // integer_division is on, so 7/2 is 3; DuckDB gives NULL for a zero divisor, which src/sql's
+  // pg_div rewrite turns into 22012 before SQL reaches the executor.
+  const out = await run(session, 'SELECT 7/2 AS quotient, 1/0 AS by_zero');
+  assert.equal(out.rows, [[3, null]]);
+});
+
+test("error('division by zero') from the pg_div rewrite maps to 22012", async () => {
+  const error = await failure(session, "SELECT error('division by zero')");
+  assert.is(error.code, '22012');
+  assert.is(error.message, 'division by zero');
 });
 
 test('the message loses the "Xxx Error:" prefix and the LINE context; suggestions become the hint', async () => {

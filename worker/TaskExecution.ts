@@ -1,0 +1,237 @@
+import { isAbsolute, relative, resolve } from 'node:path';
+import {
+  type DuckDBConnection,
+  type DuckDBPreparedStatement,
+  listValue,
+  StatementType,
+} from '@duckdb/node-api';
+import type * as arrow from 'apache-arrow';
+import { encodeControl } from '../protocol/cluster/controlCodec.js';
+import {
+  CLUSTER_PROTOCOL_VERSION,
+  type ExecutionRecord,
+  type TaskAssignment,
+  type TaskDefinition,
+  type TaskFailure,
+  type TaskFailureKind,
+} from '../protocol/cluster/messages.js';
+import { encodeResultFrames } from '../protocol/cluster/resultFrames.js';
+import type { ClusterSubjects } from '../protocol/cluster/subjects.js';
+import { ArrowChunkEncoder, encodeIpcStream } from './ArrowChunkEncoder.js';
+import { CreditGate } from './CreditGate.js';
+
+/** What a task needs from the worker that runs it. */
+export interface TaskEnvironment {
+  workerId: string;
+  dataDir: string;
+  subjects: ClusterSubjects;
+  /** Publishes on the cluster, or does nothing once the worker was aborted. */
+  publish(subject: string, data: Uint8Array): void;
+  maxPayload(): number;
+}
+
+/** Why an attempt was stopped from outside; the kind its record ends with. */
+type StopKind = Extract<TaskFailureKind, 'canceled' | 'deadline' | 'handed-back'>;
+
+class StoppedError extends Error {
+  readonly kind: StopKind;
+  constructor(kind: StopKind, message: string) {
+    super(message);
+    this.kind = kind;
+  }
+}
+
+class RejectedError extends Error {}
+
+/**
+ * One attempt of one task on one DuckDB connection: checks it, runs it, streams its result as Arrow IPC
+ * batches within its credits, and reports a TaskStatus when it starts and when it ends.
+ *
+ * The statement runs to completion inside DuckDB before its rows are read (a materialized result, which
+ * DuckDB's buffer manager may spill), and rows leave only as credits allow. Streaming execution would pause
+ * DuckDB itself, but @duckdb/node-api 1.5 ends a streaming result that fails midway exactly like one that
+ * finished, so a runtime error would silently drop rows; a materialized result reports it.
+ */
+export class TaskExecution {
+  readonly task: TaskDefinition;
+  readonly record: ExecutionRecord;
+  private readonly env: TaskEnvironment;
+  private readonly connection: DuckDBConnection;
+  private readonly gate: CreditGate;
+  private readonly batchBytes: number;
+  private stop: StoppedError | null = null;
+  private deadlineTimer: NodeJS.Timeout | undefined;
+
+  constructor(env: TaskEnvironment, connection: DuckDBConnection, assignment: TaskAssignment) {
+    this.env = env;
+    this.connection = connection;
+    this.task = assignment.task;
+    this.gate = new CreditGate(assignment.credits);
+    this.batchBytes = Math.max(1, assignment.batchBytes);
+    this.record = {
+      queryId: this.task.queryId,
+      taskId: this.task.taskId,
+      totalTasks: this.task.totalTasks,
+      workerId: env.workerId,
+      attempt: this.task.attempt,
+      rows: 0,
+      bytes: 0,
+      batches: 0,
+      queueMs: assignment.queuedMs,
+      execMs: 0,
+      startedAt: Date.now(),
+      endedAt: 0,
+      status: 'running',
+    };
+  }
+
+  /** True for the attempt a CreditGrant or a Cancel names. */
+  is(queryId: string, taskId?: number, attempt?: number): boolean {
+    return (
+      this.task.queryId === queryId &&
+      (taskId === undefined || taskId === this.task.taskId) &&
+      (attempt === undefined || attempt === this.task.attempt)
+    );
+  }
+
+  /** Raises the attempt's credit limit (cumulative batches it may send). */
+  grant(limit: number): void {
+    this.gate.grant(limit);
+  }
+
+  /**
+   * Stops the attempt: interrupts DuckDB if the statement is running and fails a send waiting for credit.
+   * The attempt then ends with a record of this kind.
+   */
+  halt(kind: StopKind, message: string): void {
+    if (this.stop || this.record.status !== 'running') return;
+    this.stop = new StoppedError(kind, message);
+    this.gate.stop(this.stop);
+    this.connection.interrupt();
+  }
+
+  /** Runs the attempt to its end; never rejects. The returned record is final. */
+  async run(): Promise<ExecutionRecord> {
+    this.report('running');
+    if (this.task.deadlineMs > 0) {
+      this.deadlineTimer = setTimeout(
+        () => this.halt('deadline', `task ran past its deadline of ${this.task.deadlineMs} ms`),
+        this.task.deadlineMs,
+      );
+    }
+    let prepared: DuckDBPreparedStatement | undefined;
+    try {
+      const files = this.resolveFiles();
+      prepared = await this.connection.prepare(this.task.sql);
+      if (prepared.statementType !== StatementType.SELECT) {
+        throw new RejectedError('a task must be a single SELECT statement');
+      }
+      this.bindParameters(prepared, files);
+      this.throwIfStopped();
+      const result = await prepared.run();
+      this.throwIfStopped();
+      const encoder = new ArrowChunkEncoder(result.deduplicatedColumnNames(), result.columnTypes());
+      let pending: arrow.RecordBatch[] = [];
+      let pendingBytes = 0;
+      for (;;) {
+        const chunk = await result.fetchChunk();
+        this.throwIfStopped();
+        if (!chunk || chunk.rowCount === 0) break;
+        const { batch, bytes } = encoder.encode(chunk);
+        pending.push(batch);
+        pendingBytes += bytes;
+        this.record.rows += batch.numRows;
+        if (pendingBytes >= this.batchBytes) {
+          await this.send(pending);
+          pending = [];
+          pendingBytes = 0;
+        }
+      }
+      if (pending.length > 0) await this.send(pending);
+      this.finish('succeeded');
+    } catch (err) {
+      this.finish('failed', this.failureOf(err));
+    } finally {
+      clearTimeout(this.deadlineTimer);
+      prepared?.destroySync();
+    }
+    return this.record;
+  }
+
+  /** Partition files resolved inside this worker's data directory; anything outside is refused. */
+  private resolveFiles(): string[] {
+    return this.task.partition.files.map((file) => {
+      const path = resolve(this.env.dataDir, file);
+      const within = relative(this.env.dataDir, path);
+      if (within.startsWith('..') || isAbsolute(within)) {
+        throw new RejectedError(`partition file ${file} lies outside the data directory`);
+      }
+      return path;
+    });
+  }
+
+  /** `$files` is the only parameter a task statement may have. */
+  private bindParameters(prepared: DuckDBPreparedStatement, files: string[]): void {
+    if (prepared.parameterCount === 0) return;
+    for (let i = 1; i <= prepared.parameterCount; i++) {
+      const name = prepared.parameterName(i);
+      if (name !== 'files') throw new RejectedError(`task statements take only $files, not $${name}`);
+    }
+    prepared.bind({ files: listValue(files) });
+  }
+
+  private throwIfStopped(): void {
+    if (this.stop) throw this.stop;
+  }
+
+  /** Spends a credit (waiting for one if needed), then publishes the batches as one IPC message's frames. */
+  private async send(batches: arrow.RecordBatch[]): Promise<void> {
+    await this.gate.take();
+    this.throwIfStopped();
+    const ipc = encodeIpcStream(batches);
+    const subject = this.env.subjects.result(this.task.queryId, this.task.taskId, this.task.attempt);
+    for (const frame of encodeResultFrames(ipc, this.record.batches, this.env.maxPayload())) {
+      this.env.publish(subject, frame);
+    }
+    this.record.batches++;
+    this.record.bytes += ipc.byteLength;
+  }
+
+  private failureOf(err: unknown): TaskFailure {
+    if (this.stop) return { kind: this.stop.kind, message: this.stop.message };
+    const message = err instanceof Error ? err.message : String(err);
+    const kind: TaskFailureKind =
+      err instanceof RejectedError ? 'rejected' : isDuckDBError(err) ? 'sql' : 'internal';
+    return { kind, message };
+  }
+
+  private finish(state: 'succeeded' | 'failed', error?: TaskFailure): void {
+    this.record.endedAt = Date.now();
+    this.record.execMs = this.record.endedAt - this.record.startedAt;
+    this.record.status =
+      state === 'succeeded' ? 'succeeded' : error?.kind === 'canceled' ? 'canceled' : 'failed';
+    if (error) this.record.error = error;
+    this.report(state);
+  }
+
+  private report(state: 'running' | 'succeeded' | 'failed'): void {
+    const subject = this.env.subjects.status(this.task.queryId);
+    if (state === 'running') this.record.execMs = 0;
+    this.env.publish(
+      subject,
+      encodeControl<'status'>({
+        version: CLUSTER_PROTOCOL_VERSION,
+        kind: 'status',
+        state,
+        record: this.record,
+      }),
+    );
+  }
+}
+
+/** DuckDB's errors carry their class in the message ("Binder Error: ..."). */
+function isDuckDBError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const at = err.message.indexOf(' Error: ');
+  return at > 0 && at < 40;
+}
