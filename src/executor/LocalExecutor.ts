@@ -29,6 +29,7 @@ export class LocalExecutor implements SessionExecutor {
   private pendingCancel: string | null = null;
   /** The cursor whose DuckDB stream is open; DuckDB allows one per connection. */
   private activeCursor: LocalQueryCursor | null = null;
+  private readAhead: Promise<unknown> | null = null;
   private readonly statements = new Set<LocalPreparedQuery>();
   /** Tags of SQL-level `PREPARE name AS ...` statements, for the matching `EXECUTE name`. */
   private readonly sqlPrepared = new Map<string, StatementTag>();
@@ -155,6 +156,8 @@ export class LocalExecutor implements SessionExecutor {
    */
   exclusive<T>(work: () => Promise<T>, context: ErrorContext = {}): Promise<T> {
     const run = async (): Promise<T> => {
+      // A cursor's read-ahead fetch runs outside the queue; nothing else may use the connection meanwhile.
+      if (this.readAhead) await this.readAhead.catch(() => undefined);
       if (this.closed) throw new PgError(SqlState.ConnectionException, 'the session executor is closed');
       this.inFlight = true;
       this.pendingCancel = null;
@@ -181,6 +184,19 @@ export class LocalExecutor implements SessionExecutor {
     const cursor = this.activeCursor;
     if (cursor) await cursor.drain();
     this.activeCursor = null;
+  }
+
+  /**
+   * A cursor fetching its next chunk while the session encodes the current one: later calls on the
+   * connection wait for it.
+   * @internal
+   */
+  noteReadAhead(fetch: Promise<unknown>): void {
+    this.readAhead = fetch;
+    const clear = () => {
+      if (this.readAhead === fetch) this.readAhead = null;
+    };
+    fetch.then(clear, clear);
   }
 
   /** @internal */

@@ -16,6 +16,8 @@ export class LocalQueryCursor implements QueryCursor {
   private failure: PgError | null = null;
   private cancelMessage: string | null = null;
   private returned = 0;
+  /** The read-ahead fetch of the next chunk, if one is in flight. */
+  private ahead: Promise<DuckDBDataChunk | null> | null = null;
 
   /**
    * @param result the open stream, or null for a statement that returned no rows.
@@ -37,6 +39,14 @@ export class LocalQueryCursor implements QueryCursor {
   async next(): Promise<ColumnBatch | null> {
     const ready = this.takeBuffered();
     if (ready !== undefined) return ready;
+    if (this.ahead) {
+      const fetching = this.ahead;
+      this.ahead = null;
+      const chunk = await fetching;
+      if (!chunk) return null;
+      this.readNext();
+      return this.toBatch(chunk);
+    }
     if (!this.result) return null;
     return this.executor.exclusive(async () => {
       // The stream may have been read ahead into the buffer while this call waited its turn.
@@ -44,11 +54,27 @@ export class LocalQueryCursor implements QueryCursor {
       if (ahead !== undefined) return ahead;
       if (!this.result) return null;
       const chunk = await this.fetch();
-      return chunk ? this.toBatch(chunk) : null;
+      if (!chunk) return null;
+      this.readNext();
+      return this.toBatch(chunk);
     });
   }
 
+  /**
+   * Starts fetching the following chunk while the caller encodes this one, so DuckDB's work and the
+   * socket's overlap. The previous chunk's vectors stay valid: each chunk is its own object.
+   */
+  private readNext(): void {
+    if (!this.result || this.cancelMessage !== null) return;
+    const fetching = this.fetch();
+    // Surfaced by the next() that takes it; never an unhandled rejection meanwhile.
+    fetching.catch(() => undefined);
+    this.ahead = fetching;
+    this.executor.noteReadAhead(fetching);
+  }
+
   close(): void {
+    this.ahead = null;
     this.buffered = [];
     this.failure = null;
     this.release();
@@ -71,6 +97,13 @@ export class LocalQueryCursor implements QueryCursor {
    */
   async drain(): Promise<void> {
     try {
+      if (this.ahead) {
+        const fetching = this.ahead;
+        this.ahead = null;
+        const chunk = await fetching;
+        if (!chunk) return;
+        this.buffered.push(chunk);
+      }
       for (;;) {
         const chunk = await this.fetch();
         if (!chunk) return;
