@@ -5,38 +5,15 @@
 // in PostgreSQL's binary format.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { type RunningTarget, startTarget } from '../helpers/targets.js';
 import {
-  type ClientReport,
   isStringOid,
   PYTHON_TYPES_ROW,
-  requirePythonModule,
-  runPythonClient,
+  pythonClientSuite,
   SQLSTATE,
   typeColumnMismatches,
 } from './clients/clientSteps.js';
 
-let target: RunningTarget | undefined;
-// Set up once in before(); every test awaits it, so a missing package or a server that will not start
-// fails each test with the reason instead of leaving uvu to report nothing.
-let report: Promise<ClientReport>;
-
-test.before(() => {
-  report = (async () => {
-    await requirePythonModule('asyncpg', 'python3-asyncpg');
-    target = await startTarget();
-    return runPythonClient('asyncpg_client.py', target);
-  })();
-  report.catch(() => {});
-});
-
-test.after(async () => {
-  await target?.stop();
-});
-
-async function step(name: string): Promise<unknown> {
-  return (await report).value(name);
-}
+const step = pythonClientSuite(test, 'asyncpg', 'python3-asyncpg', 'asyncpg_client.py');
 
 test('connects and runs a query', async () => {
   assert.equal(await step('connect'), { one: 1, server_version_major_positive: true });

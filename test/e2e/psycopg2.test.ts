@@ -3,37 +3,14 @@
 // the expectations below are what PostgreSQL 15 makes psycopg2 return.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { type RunningTarget, startTarget } from '../helpers/targets.js';
 import {
-  type ClientReport,
   PYTHON_TYPES_ROW,
-  requirePythonModule,
-  runPythonClient,
+  pythonClientSuite,
   SQLSTATE,
   typeColumnMismatches,
 } from './clients/clientSteps.js';
 
-let target: RunningTarget | undefined;
-// Set up once in before(); every test awaits it, so a missing package or a server that will not start
-// fails each test with the reason instead of leaving uvu to report nothing.
-let report: Promise<ClientReport>;
-
-test.before(() => {
-  report = (async () => {
-    await requirePythonModule('psycopg2', 'python3-psycopg2');
-    target = await startTarget();
-    return runPythonClient('psycopg2_client.py', target);
-  })();
-  report.catch(() => {});
-});
-
-test.after(async () => {
-  await target?.stop();
-});
-
-async function step(name: string): Promise<unknown> {
-  return (await report).value(name);
-}
+const step = pythonClientSuite(test, 'psycopg2', 'python3-psycopg2', 'psycopg2_client.py');
 
 test('connects; the server reports standard_conforming_strings=on, so quoting stays plain', async () => {
   assert.equal(await step('connect'), {

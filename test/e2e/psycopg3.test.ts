@@ -4,37 +4,14 @@
 // cursor(binary=True), streams rows in single-row mode and speaks COPY in both formats.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { type RunningTarget, startTarget } from '../helpers/targets.js';
 import {
-  type ClientReport,
   PYTHON_TYPES_ROW,
-  requirePythonModule,
-  runPythonClient,
+  pythonClientSuite,
   SQLSTATE,
   typeColumnMismatches,
 } from './clients/clientSteps.js';
 
-let target: RunningTarget | undefined;
-// Set up once in before(); every test awaits it, so a missing package or a server that will not start
-// fails each test with the reason instead of leaving uvu to report nothing.
-let report: Promise<ClientReport>;
-
-test.before(() => {
-  report = (async () => {
-    await requirePythonModule('psycopg', 'python3-psycopg');
-    target = await startTarget();
-    return runPythonClient('psycopg3_client.py', target);
-  })();
-  report.catch(() => {});
-});
-
-test.after(async () => {
-  await target?.stop();
-});
-
-async function step(name: string): Promise<unknown> {
-  return (await report).value(name);
-}
+const step = pythonClientSuite(test, 'psycopg', 'python3-psycopg', 'psycopg3_client.py');
 
 // The same row whether the parameters went as text (%s) or binary (%b).
 const PARAMS_ROW = {

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { run } from '../../helpers/run.js';
-import type { RunningTarget } from '../../helpers/targets.js';
+import { type RunningTarget, startTarget } from '../../helpers/targets.js';
 
 /** The fixtures' source directory (test/e2e/clients), found from dist/test/e2e/clients at run time. */
 export const CLIENTS_DIR = fileURLToPath(new URL('../../../../test/e2e/clients/', import.meta.url));
@@ -76,6 +76,39 @@ export async function requirePythonModule(module: string, aptPackage: string): P
 }
 
 /** Runs `/usr/bin/python3 <script> <target url>` from the fixtures directory and parses its report. */
+/** The part of uvu's suite API a client suite needs. */
+interface Hooks {
+  before(fn: () => void): void;
+  after(fn: () => Promise<void>): void;
+}
+
+/**
+ * Registers a suite's hooks: start the target, run the Python client once, and return `step(name)`,
+ * which every test awaits. A missing package or a server that will not start then fails each test
+ * with the reason, instead of leaving uvu to report nothing.
+ */
+export function pythonClientSuite(
+  suite: Hooks,
+  module: string,
+  aptPackage: string,
+  script: string,
+): (name: string) => Promise<unknown> {
+  let target: RunningTarget | undefined;
+  let report: Promise<ClientReport>;
+  suite.before(() => {
+    report = (async () => {
+      await requirePythonModule(module, aptPackage);
+      target = await startTarget();
+      return runPythonClient(script, target);
+    })();
+    report.catch(() => {});
+  });
+  suite.after(async () => {
+    await target?.stop();
+  });
+  return async (name) => (await report).value(name);
+}
+
 export async function runPythonClient(script: string, target: RunningTarget): Promise<ClientReport> {
   const args = [`${CLIENTS_DIR}${script}`, target.url];
   // PYTHONIOENCODING: the report carries non-ASCII text whatever the locale of the machine.
