@@ -70,7 +70,7 @@ export async function copyIn(ctx: CopyContext, command: Extract<SessionCommand, 
   probe.close();
   const ncols = names.length;
   const format = command.options.format;
-  const relation = command.table;
+  const relation = command.relation;
   channel.writer.copyInResponse(
     format === 'binary' ? 1 : 0,
     names.map(() => (format === 'binary' ? 1 : 0)),

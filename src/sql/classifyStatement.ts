@@ -74,7 +74,15 @@ export type SessionCommand =
   | { kind: 'rollback' }
   | { kind: 'savepoint' | 'releaseSavepoint' | 'rollbackToSavepoint'; name: string }
   | { kind: 'discard'; what: 'all' | 'plans' | 'sequences' | 'temp' }
-  | { kind: 'copyFromStdin'; table: string; columns: string[] | null; options: CopyOptions }
+  | {
+      kind: 'copyFromStdin';
+      /** Quoted and qualified, ready for SQL. */
+      table: string;
+      /** The bare relation name, as PostgreSQL's COPY error context shows it. */
+      relation: string;
+      columns: string[] | null;
+      options: CopyOptions;
+    }
   | { kind: 'copyToStdout'; query: string; options: CopyOptions }
   | { kind: 'listen' | 'unlisten' | 'notify' }
   | { kind: 'deallocate'; name: string | 'all' }
@@ -331,7 +339,13 @@ function classifyCopy(c: CopyStmt, sql: string): SessionCommand {
   const columns = c.attlist?.length ? strings(c.attlist) : null;
   if (c.is_from) {
     if (!c.relation) throw syntaxError('COPY FROM needs a table');
-    return { kind: 'copyFromStdin', table: tableName(c.relation), columns, options };
+    return {
+      kind: 'copyFromStdin',
+      table: tableName(c.relation),
+      relation: c.relation.relname ?? '',
+      columns,
+      options,
+    };
   }
   if (c.relation) {
     const list = columns ? columns.map(quoteAlways).join(', ') : '*';

@@ -152,6 +152,17 @@ test('\\copy in text format escapes tabs, backslashes and newlines and writes \\
   assert.equal(back.split('\n').sort(), text.split('\n').sort());
 });
 
+test('a bad row in \\copy names its line and leaves the table unchanged', async () => {
+  await psqlOk(['-q', '-c', 'CREATE TABLE copy_bad (id integer, name varchar)']);
+  await psqlOk(['-q', '-c', "INSERT INTO copy_bad VALUES (0, 'kept')"]);
+  const r = await psql(['-c', '\\copy copy_bad from pstdin'], '1\tone\n2\ttwo\nthree\t3\n4\tfour\n');
+  assert.is(r.code, 1, show(r));
+  assert.ok(r.stderr.includes('ERROR:  invalid input syntax for type integer: "three"'), show(r));
+  assert.ok(r.stderr.includes('COPY copy_bad, line 3, column id: "three"'), show(r));
+  const rows = await psqlOk(['-At', '-c', 'SELECT id, name FROM copy_bad ORDER BY id']);
+  assert.is(rows, '0|kept\n');
+});
+
 test('a syntax error prints ERROR: and psql exits 1', async () => {
   const r = await psql(['-At', '-c', 'SELEC 1']);
   assert.is(r.code, 1, show(r));

@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loudHook } from '../helpers/loudHook.js';
 import { type MallardServer, startMallard } from '../helpers/mallard.js';
-import { errorFields, int32, message } from './fixtures/frontendMessages.js';
+import { copyData, copyFail, errorFields, int32, message } from './fixtures/frontendMessages.js';
 import { commandTags, dataRows, describeMessages, firstError, WireSession } from './serverWire.js';
 
 let server: MallardServer;
@@ -113,6 +113,19 @@ test('an error in the 2nd of 3 statements stops the rest, and the implicit trans
   assert.is(reply[reply.length - 1]!.body.toString(), 'I');
   // As in PostgreSQL, the whole message was one transaction: nothing of it remains.
   assert.equal(dataRows(await session.query('SELECT count(*) FROM multi_b')), [['0']]);
+});
+
+test('CopyFail ends COPY FROM STDIN with 57014 and leaves the table as it was', async () => {
+  assert.equal(commandTags(await session.query('CREATE TABLE copy_fail (x int)')), ['CREATE TABLE']);
+  await session.query('INSERT INTO copy_fail VALUES (1)');
+  session.send('COPY copy_fail FROM STDIN');
+  // The rows arrive first, so the failure must undo what was already loaded, not just stop.
+  session.write(copyData('2\n3\n'));
+  session.write(copyFail('client gave up'));
+  const reply = await session.reply();
+  assert.is(firstError(reply)?.C, '57014', describeMessages(reply));
+  assert.is(firstError(reply)?.M, 'COPY from stdin failed: client gave up', describeMessages(reply));
+  assert.equal(dataRows(await session.query('SELECT x FROM copy_fail ORDER BY x')), [['1']]);
 });
 
 test('several statements in one Query all run, each with its own CommandComplete', async () => {

@@ -248,10 +248,17 @@ const TEXT = { format: 'text', delimiter: '\t', null: '\\N', header: false } as 
 const CSV = { format: 'csv', delimiter: ',', null: '', header: false, quote: '"', escape: '"' } as const;
 
 test('COPY FROM STDIN, old and new option syntax', () => {
-  is('COPY t FROM STDIN', { kind: 'copyFromStdin', table: '"t"', columns: null, options: TEXT });
+  is('COPY t FROM STDIN', {
+    kind: 'copyFromStdin',
+    table: '"t"',
+    relation: 't',
+    columns: null,
+    options: TEXT,
+  });
   is('copy s."My T" (a, "B") from stdin', {
     kind: 'copyFromStdin',
     table: '"s"."My T"',
+    relation: 'My T',
     columns: ['a', 'B'],
     options: TEXT,
   });
@@ -259,48 +266,56 @@ test('COPY FROM STDIN, old and new option syntax', () => {
   is('COPY t FROM STDIN WITH CSV HEADER', {
     kind: 'copyFromStdin',
     table: '"t"',
+    relation: 't',
     columns: null,
     options: csvHeader,
   });
   is('COPY t FROM STDIN (FORMAT csv, HEADER true)', {
     kind: 'copyFromStdin',
     table: '"t"',
+    relation: 't',
     columns: null,
     options: csvHeader,
   });
   is('COPY t FROM STDIN (FORMAT csv, HEADER)', {
     kind: 'copyFromStdin',
     table: '"t"',
+    relation: 't',
     columns: null,
     options: csvHeader,
   });
   is("COPY t FROM STDIN WITH DELIMITER '|' NULL 'nil' CSV QUOTE '''' ESCAPE '\\' FORCE NOT NULL a, b", {
     kind: 'copyFromStdin',
     table: '"t"',
+    relation: 't',
     columns: null,
     options: { ...CSV, delimiter: '|', null: 'nil', quote: "'", escape: '\\', forceNotNull: ['a', 'b'] },
   });
   is("COPY t FROM STDIN (FORMAT csv, FORCE_NULL (a), ENCODING 'UTF8')", {
     kind: 'copyFromStdin',
     table: '"t"',
+    relation: 't',
     columns: null,
     options: { ...CSV, forceNull: ['a'], encoding: 'UTF8' },
   });
   is("COPY t FROM STDIN (DELIMITER ',')", {
     kind: 'copyFromStdin',
     table: '"t"',
+    relation: 't',
     columns: null,
     options: { ...TEXT, delimiter: ',' },
   });
   is('COPY t FROM STDIN WITH BINARY', {
     kind: 'copyFromStdin',
     table: '"t"',
+    relation: 't',
     columns: null,
     options: { format: 'binary', header: false },
   });
   is('COPY BINARY t FROM STDIN', {
     kind: 'copyFromStdin',
     table: '"t"',
+    relation: 't',
     columns: null,
     options: { format: 'binary', header: false },
   });
