@@ -56,8 +56,19 @@ export interface SessionFactory {
   create(init: SessionInit): Promise<Session>;
 }
 
-/** How many simple-protocol SELECTs a session keeps prepared. */
-const SIMPLE_CACHE_SIZE = 64;
+/** How many prepared statements a session keeps in its plan cache. */
+const PLAN_CACHE_SIZE = 64;
+
+/**
+ * Bumped by any session's DDL (and by COMMIT/ROLLBACK of a transaction that ran DDL): cached
+ * statements from an older epoch are prepared again. One process owns the schema, so a counter in
+ * memory sees every change.
+ */
+let schemaEpoch = 0;
+
+function planKey(sql: string, paramOids: readonly number[]): string {
+  return `${paramOids.join(',')}|${sql}`;
+}
 
 /** Write batches to the socket once this much is pending, then wait for it to drain. */
 const FLUSH_BYTES = 64 * 1024;
@@ -69,6 +80,8 @@ interface Statement {
   /** The OIDs reported in ParameterDescription. */
   readonly paramOids: number[];
   readonly paramTypes: readonly DuckDBType[];
+  /** Kept in the session's plan cache: closed only when the cache lets it go. */
+  shared?: boolean;
 }
 
 interface Portal {
@@ -95,8 +108,10 @@ export class Session {
   readonly settings: SessionSettings;
   private readonly statements = new Map<string, Statement>();
   private readonly portals = new Map<string, Portal>();
-  /** Prepared simple-protocol SELECTs by text, oldest first. */
-  private readonly simpleCache = new Map<string, Statement>();
+  /** Prepared statements by parameter types and text, oldest first (see cachedStatement). */
+  private readonly planCache = new Map<string, { statement: Statement; epoch: number }>();
+  /** The open transaction ran DDL: its end changes what other sessions see. */
+  private txChangedSchema = false;
   /** SQL-level cursors (DECLARE ... CURSOR): portals the client drives with FETCH and MOVE. */
   private readonly cursors = new Map<string, { portal: Portal; hold: boolean }>();
   private tx: TxStatus = 'I';
@@ -130,10 +145,10 @@ export class Session {
 
   async close(): Promise<void> {
     for (const p of this.portals.values()) p.cursor?.close();
-    for (const s of this.statements.values()) s.query?.close();
-    this.clearSimpleCache();
+    for (const s of this.statements.values()) this.release(s);
     this.portals.clear();
     this.statements.clear();
+    this.clearPlanCache();
     await this.executor.close();
   }
 
@@ -225,7 +240,7 @@ export class Session {
           continue;
         }
         try {
-          const { statement, cached } = await this.simpleStatement(command);
+          const { statement, cached } = await this.cachedStatement(command, []);
           const portal = this.newPortal(statement, [], []);
           try {
             await this.runSimple(portal);
@@ -233,7 +248,7 @@ export class Session {
             if (!cached) throw err;
             // A cached plan may be stale after DDL: prepare afresh and run once more, since the simple
             // protocol plans every query anew in PostgreSQL. Nothing was sent for it yet.
-            this.evictSimple(command);
+            if (command.kind === 'query') this.evictPlan(planKey(command.sql, []));
             if (!(err instanceof PgError && err.message === 'cached plan must not change result type'))
               throw err;
             const fresh = await this.prepareStatement(command, []);
@@ -273,43 +288,74 @@ export class Session {
   }
 
   /**
-   * Simple-protocol SELECTs whose rewrite depends on the text alone are prepared once and kept (like
-   * the statement caches of drivers): a repeated `SELECT ...` then skips DuckDB's prepare.
+   * Statements whose rewrite depends on the text alone are prepared once per session and kept (like the
+   * statement caches of drivers): a repeated simple `SELECT ...`, or a repeated unnamed Parse (what
+   * node-postgres and pgbench's extended mode send for every query), then skips DuckDB's prepare.
+   * Entries prepared before any DDL since (the process-wide schema epoch) are not reused.
    */
-  private async simpleStatement(command: SessionCommand): Promise<{ statement: Statement; cached: boolean }> {
-    if (command.kind !== 'query')
-      return { statement: await this.prepareStatement(command, []), cached: false };
-    const hit = this.simpleCache.get(command.sql);
-    if (hit) {
-      this.simpleCache.delete(command.sql);
-      this.simpleCache.set(command.sql, hit);
-      return { statement: hit, cached: true };
+  private async cachedStatement(
+    command: SessionCommand | null,
+    paramOids: readonly number[],
+  ): Promise<{ statement: Statement; cached: boolean }> {
+    if (command?.kind !== 'query')
+      return { statement: await this.prepareStatement(command, paramOids), cached: false };
+    const key = planKey(command.sql, paramOids);
+    const hit = this.planCache.get(key);
+    if (hit && hit.epoch === schemaEpoch) {
+      this.planCache.delete(key);
+      this.planCache.set(key, hit);
+      return { statement: hit.statement, cached: true };
     }
+    if (hit) this.evictPlan(key);
     if (this.tx === 'E') throw abortedTransaction();
-    const statement = await this.prepareStatement(command, []);
+    const epoch = schemaEpoch;
+    const statement = await this.prepareStatement(command, paramOids);
+    const tag = statement.query?.tag;
     const cacheable =
-      statement.query?.tag === 'SELECT' &&
-      statement.paramTypes.length === 0 &&
+      (tag === 'SELECT' || tag === 'INSERT 0' || tag === 'UPDATE' || tag === 'DELETE') &&
       rewriteIsTextOnly(command.sql);
     if (!cacheable) return { statement, cached: false };
-    if (this.simpleCache.size >= SIMPLE_CACHE_SIZE) {
-      const [oldest, evicted] = this.simpleCache.entries().next().value!;
-      this.simpleCache.delete(oldest);
-      evicted.query?.close();
-    }
-    this.simpleCache.set(command.sql, statement);
+    if (this.planCache.size >= PLAN_CACHE_SIZE) this.evictPlan(this.planCache.keys().next().value!);
+    statement.shared = true;
+    this.planCache.set(key, { statement, epoch });
     return { statement, cached: true };
   }
 
-  private evictSimple(command: SessionCommand): void {
-    if (command.kind !== 'query') return;
-    this.simpleCache.get(command.sql)?.query?.close();
-    this.simpleCache.delete(command.sql);
+  private evictPlan(key: string): void {
+    const entry = this.planCache.get(key);
+    if (!entry) return;
+    this.planCache.delete(key);
+    entry.statement.shared = false;
+    // Still the unnamed statement, or bound in a portal: it is closed when they let it go.
+    const inUse =
+      [...this.statements.values()].includes(entry.statement) ||
+      [...this.portals.values()].some((p) => p.statement === entry.statement);
+    if (!inUse) entry.statement.query?.close();
   }
 
-  private clearSimpleCache(): void {
-    for (const s of this.simpleCache.values()) s.query?.close();
-    this.simpleCache.clear();
+  private clearPlanCache(): void {
+    for (const key of [...this.planCache.keys()]) this.evictPlan(key);
+  }
+
+  /** Closes a statement the session no longer names, unless the plan cache keeps it. */
+  private release(statement: Statement | undefined): void {
+    if (statement && !statement.shared) statement.query?.close();
+  }
+
+  /** DDL (here or in any session) and SET search_path change what a cached statement would bind to. */
+  private noteSchemaChange(command: SessionCommand, tag: string | undefined): void {
+    const ddl =
+      tag !== undefined &&
+      (tag.startsWith('CREATE') ||
+        tag.startsWith('ALTER') ||
+        tag.startsWith('DROP') ||
+        tag === 'SELECT create_distributed_table');
+    if (ddl) {
+      schemaEpoch++;
+      if (this.tx !== 'I') this.txChangedSchema = true;
+    }
+    const name = command.kind === 'set' || command.kind === 'reset' ? command.name.toLowerCase() : '';
+    if (name === 'search_path' || (command.kind === 'reset' && name === 'all')) schemaEpoch++;
   }
 
   private readyForQuery(): void {
@@ -330,9 +376,14 @@ export class Session {
       throw new PgError(SqlState.DuplicatePreparedStatement, `prepared statement "${name}" already exists`);
     }
     const command = parts.length === 0 ? null : classifyStatement(parts[0]!.sql);
-    const statement = await this.prepareStatement(command, paramOids);
-    if (name === '') this.statements.get('')?.query?.close();
+    // Named statements live as long as the client keeps them; unnamed ones are re-sent for every query.
+    const statement =
+      name === ''
+        ? (await this.cachedStatement(command, paramOids)).statement
+        : await this.prepareStatement(command, paramOids);
+    const previous = this.statements.get(name);
     this.statements.set(name, statement);
+    if (previous !== statement) this.release(previous);
     this.w.parseComplete();
   }
 
@@ -422,8 +473,9 @@ export class Session {
 
   private onClose(kind: 'S' | 'P', name: string): void {
     if (kind === 'S') {
-      this.statements.get(name)?.query?.close();
+      const statement = this.statements.get(name);
       this.statements.delete(name);
+      this.release(statement);
     } else {
       this.dropPortal(name);
     }
@@ -576,6 +628,7 @@ export class Session {
       portal.done = true;
       const changed = portal.cursor.rowsChanged;
       portal.cursor.close();
+      this.noteSchemaChange(command, query!.tag);
       this.w.commandComplete(tagFor(query!, portal.rows - before, changed));
     });
   }
@@ -699,6 +752,9 @@ export class Session {
         }
         const commit = command.kind === 'commit' && !inFailedTx;
         this.tx = 'I';
+        // Whether it committed or rolled back, the DDL it ran changes (back) what others see.
+        if (this.txChangedSchema) schemaEpoch++;
+        this.txChangedSchema = false;
         this.settings.endTransaction(commit);
         await this.endCursors(commit);
         await this.execSql(commit ? 'COMMIT' : 'ROLLBACK');
@@ -730,6 +786,7 @@ export class Session {
         );
         if (warning) w.noticeResponse(warning);
         await this.mirrorSetting(command.name);
+        this.noteSchemaChange(command, undefined);
         w.commandComplete('SET');
         return;
       }
@@ -737,6 +794,7 @@ export class Session {
         const { warning } = this.setting(command.name, () => this.settings.reset(command.name));
         if (warning) w.noticeResponse(warning);
         await this.mirrorSetting(command.name);
+        this.noteSchemaChange(command, undefined);
         w.commandComplete('RESET');
         return;
       }
@@ -784,9 +842,9 @@ export class Session {
           }
           for (const name of [...this.portals.keys()])
             if (this.portals.get(name) !== portal) this.dropPortal(name);
-          for (const s of this.statements.values()) s.query?.close();
+          for (const s of this.statements.values()) this.release(s);
           this.statements.clear();
-          this.clearSimpleCache();
+          this.clearPlanCache();
           this.settings.resetAll();
           await this.mirrorSetting('TimeZone');
         }
@@ -799,7 +857,7 @@ export class Session {
         return;
       case 'deallocate':
         if (command.name === 'all') {
-          for (const s of this.statements.values()) s.query?.close();
+          for (const s of this.statements.values()) this.release(s);
           this.statements.clear();
           w.commandComplete('DEALLOCATE ALL');
         } else {
@@ -809,8 +867,9 @@ export class Session {
               `prepared statement "${command.name}" does not exist`,
             );
           }
-          this.statements.get(command.name)?.query?.close();
+          const statement = this.statements.get(command.name);
           this.statements.delete(command.name);
+          this.release(statement);
           w.commandComplete('DEALLOCATE');
         }
         return;

@@ -50,6 +50,25 @@ test('a repeated simple SELECT sees a changed column type', async () => {
   assert.equal(r.rows, [{ x: '7' }]);
 });
 
+test('a repeated unnamed Parse (a parameterised query) sees columns added by another session', async () => {
+  await b.query('CREATE TABLE param_shape (a int)');
+  await b.query('INSERT INTO param_shape VALUES (1)');
+  const text = 'SELECT * FROM param_shape WHERE a = $1';
+  assert.equal((await a.query(text, [1])).rows, [{ a: 1 }]);
+  assert.equal((await a.query(text, [1])).rows, [{ a: 1 }]);
+  await b.query('ALTER TABLE param_shape ADD COLUMN d text DEFAULT $$x$$');
+  assert.equal((await a.query(text, [1])).rows, [{ a: 1, d: 'x' }]);
+});
+
+test('a cached statement follows a DDL that another session rolled back', async () => {
+  await b.query('CREATE TABLE rolled (a int)');
+  await b.query('INSERT INTO rolled VALUES (1)');
+  await b.query('BEGIN');
+  await b.query('ALTER TABLE rolled ADD COLUMN e int DEFAULT 9');
+  await b.query('ROLLBACK');
+  assert.equal((await a.query('SELECT * FROM rolled WHERE a = $1', [1])).rows, [{ a: 1 }]);
+});
+
 test('a named prepared statement whose result changed shape fails like PostgreSQL, and recovers', async () => {
   await b.query('CREATE TABLE named_shape (a int)');
   await b.query('INSERT INTO named_shape VALUES (1)');
