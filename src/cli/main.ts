@@ -1,9 +1,13 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { workerMain } from '../../worker/main.js';
 import { type AuthMethod, DEFAULT_PORT, type ServerConfig } from '../config.js';
 import { createLogger } from '../log.js';
 import { tpchMain } from '../tpch/main.js';
+import { startLocalCluster } from './localCluster.js';
+import { addNatsOptions, type NatsFlags, natsSettings, natsTls } from './natsOptions.js';
 import { startCoordinator } from './startCoordinator.js';
 
 const VERSION = '0.1.0';
@@ -11,6 +15,12 @@ const VERSION = '0.1.0';
 function parseIntArg(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
+  return n;
+}
+
+function parsePositiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
   return n;
 }
 
@@ -100,26 +110,211 @@ const program = new Command('mallard')
       .choices(['duckdb', 'parquet'])
       .default('duckdb'),
   )
-  .action(async (opts) => {
-    const users = loadUsers(opts.user, opts.usersFile);
-    const auth: AuthMethod = opts.auth ?? (users.size > 0 ? 'scram-sha-256' : 'trust');
-    const config: ServerConfig = {
-      host: opts.host,
-      port: opts.port,
-      dataDir: resolve(opts.data),
-      logLevel: opts.logLevel,
-      tlsCert: opts.tlsCert,
-      tlsKey: opts.tlsKey,
-      auth,
-      users,
-      allowTrustRemote: Boolean(opts.allowTrustRemote),
-      maxConnections: opts.maxConnections,
-      startupTimeoutMs: opts.startupTimeout,
-      readableDirs: opts.readableDir.map((d: string) => resolve(d)),
-      tableStorage: opts.tableStorage,
-    };
+  .addOption(
+    new Option('--workers <n>', 'in-process workers to run (and worker processes for `mallard cluster`)')
+      .env('MALLARD_WORKERS')
+      .default(2)
+      .argParser(parseIntArg),
+  )
+  .action(async (opts: GlobalFlags) => {
+    const config = serverConfig(opts);
     const log = createLogger(config.logLevel);
-    await startCoordinator(config, log, VERSION);
+    await startCoordinator(config, log, VERSION, { cluster: { kind: 'in-process', workers: opts.workers } });
+  });
+
+/** The top-level options as commander parses them; every subcommand sees them too (optsWithGlobals). */
+interface GlobalFlags {
+  host: string;
+  port: number;
+  data: string;
+  logLevel: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  auth?: AuthMethod;
+  user: string[];
+  usersFile?: string;
+  allowTrustRemote?: boolean;
+  maxConnections: number;
+  startupTimeout: number;
+  readableDir: string[];
+  tableStorage: ServerConfig['tableStorage'];
+  workers: number;
+}
+
+/** The coordinator's configuration from the top-level options. */
+function serverConfig(opts: GlobalFlags): ServerConfig {
+  const users = loadUsers(opts.user, opts.usersFile);
+  const auth: AuthMethod = opts.auth ?? (users.size > 0 ? 'scram-sha-256' : 'trust');
+  return {
+    host: opts.host,
+    port: opts.port,
+    dataDir: resolve(opts.data),
+    logLevel: opts.logLevel,
+    ...(opts.tlsCert === undefined ? {} : { tlsCert: opts.tlsCert }),
+    ...(opts.tlsKey === undefined ? {} : { tlsKey: opts.tlsKey }),
+    auth,
+    users,
+    allowTrustRemote: Boolean(opts.allowTrustRemote),
+    maxConnections: opts.maxConnections,
+    startupTimeoutMs: opts.startupTimeout,
+    readableDirs: opts.readableDir.map((d) => resolve(d)),
+    tableStorage: opts.tableStorage,
+  };
+}
+
+/** `mallard worker`'s own options. */
+interface WorkerFlags extends NatsFlags {
+  threads: number;
+  memoryLimit?: string;
+  id?: string;
+}
+
+/** `mallard cluster`'s own options. */
+interface ClusterFlags {
+  natsPort: number;
+  prefix: string;
+  threads?: number;
+  memoryLimit?: string;
+}
+
+/** How long a stopped worker waits for its NATS connection to drain before it exits regardless. */
+const EXIT_GRACE_MS = 5_000;
+
+/** The top-level options a worker uses too; its help lists them next to its own. */
+const WORKER_GLOBALS = new Set(['--data', '--log-level']);
+
+addNatsOptions(
+  program
+    .command('worker')
+    .description('run a worker: executes the tasks coordinators send over NATS on its own DuckDB')
+    .configureHelp({
+      showGlobalOptions: true,
+      visibleGlobalOptions: (cmd) =>
+        (cmd.parent?.options ?? []).filter((o) => WORKER_GLOBALS.has(o.long ?? '')),
+    }),
+)
+  .addOption(
+    new Option('--threads <n>', 'DuckDB threads')
+      .env('MALLARD_THREADS')
+      .default(availableParallelism())
+      .argParser(parsePositiveInt),
+  )
+  .addOption(
+    new Option('--memory-limit <size>', "DuckDB memory limit, e.g. 4GB (DuckDB's default: 80% of RAM)").env(
+      'MALLARD_MEMORY_LIMIT',
+    ),
+  )
+  .addOption(
+    new Option('--id <id>', "this worker's id on the cluster (generated when absent)").env(
+      'MALLARD_WORKER_ID',
+    ),
+  )
+  .addHelpText(
+    'after',
+    '\nSIGTERM drains the worker: it stops taking tasks, finishes those it holds, then exits.',
+  )
+  .action(async function (this: Command) {
+    const opts = this.optsWithGlobals<GlobalFlags & WorkerFlags>();
+    const tls = natsTls(opts);
+    // workerMain installs its SIGTERM (drain) and SIGINT (stop) handlers only once the worker runs, and its
+    // first heartbeat goes out just before; a signal in between would kill it with default handling. Hold
+    // such a signal here and pass it on once the worker is up.
+    let early: NodeJS.Signals | undefined;
+    const hold = (signal: NodeJS.Signals) => {
+      early ??= signal;
+    };
+    process.on('SIGTERM', hold);
+    process.on('SIGINT', hold);
+    await workerMain({
+      onStarted: (worker) => {
+        process.off('SIGTERM', hold);
+        process.off('SIGINT', hold);
+        if (early === 'SIGTERM') void worker.drain();
+        else if (early === 'SIGINT') void worker.stop();
+        // Once stopped, the worker only closes its NATS connection; should that never finish, exit anyway.
+        void worker.stopped.then(() => setTimeout(() => process.exit(0), EXIT_GRACE_MS).unref());
+      },
+      nats: opts.nats,
+      threads: opts.threads,
+      dataDir: resolve(opts.data),
+      prefix: opts.prefix,
+      logLevel: opts.logLevel,
+      ...(opts.memoryLimit ? { memoryLimit: opts.memoryLimit } : {}),
+      ...(opts.id ? { id: opts.id } : {}),
+      ...(opts.natsUser === undefined ? {} : { user: opts.natsUser }),
+      ...(opts.natsPass === undefined ? {} : { pass: opts.natsPass }),
+      ...(opts.natsToken === undefined ? {} : { token: opts.natsToken }),
+      ...(tls === undefined ? {} : { tls }),
+    });
+    process.exit(0);
+  });
+
+addNatsOptions(
+  program
+    .command('coordinator')
+    .description('run a coordinator alone: its workers are `mallard worker` processes on the same NATS'),
+).action(async function (this: Command) {
+  const opts = this.optsWithGlobals<GlobalFlags & NatsFlags>();
+  const config = serverConfig(opts);
+  const log = createLogger(config.logLevel);
+  await startCoordinator(config, log, VERSION, {
+    cluster: { kind: 'nats', nats: natsSettings(opts), prefix: opts.prefix },
+  });
+});
+
+program
+  .command('cluster')
+  .description(
+    'run a whole cluster on this machine: nats-server from PATH, --workers worker processes and a coordinator',
+  )
+  .addOption(
+    new Option('--nats-port <port>', 'port for the nats-server (0 picks a free one)')
+      .env('MALLARD_NATS_PORT')
+      .default(0)
+      .argParser(parseIntArg),
+  )
+  .addOption(
+    new Option('--prefix <prefix>', "the cluster's subject prefix")
+      .env('MALLARD_CLUSTER_PREFIX')
+      .default('mallard.default'),
+  )
+  .addOption(new Option('--threads <n>', 'DuckDB threads per worker').argParser(parsePositiveInt))
+  .addOption(new Option('--memory-limit <size>', 'DuckDB memory limit per worker, e.g. 2GB'))
+  .action(async function (this: Command) {
+    const opts = this.optsWithGlobals<GlobalFlags & ClusterFlags>();
+    const config = serverConfig(opts);
+    const log = createLogger(config.logLevel);
+    const local = await startLocalCluster({
+      workers: opts.workers,
+      natsPort: opts.natsPort,
+      dataDir: config.dataDir,
+      prefix: opts.prefix,
+      logLevel: config.logLevel,
+      logger: log,
+      ...(opts.threads === undefined ? {} : { threads: opts.threads }),
+      ...(opts.memoryLimit === undefined ? {} : { memoryLimit: opts.memoryLimit }),
+    });
+    const { cluster } = await startCoordinator(config, log, VERSION, {
+      cluster: { kind: 'nats', nats: { servers: local.natsUrl }, prefix: opts.prefix },
+      onShutdown: () => local.stop(),
+    });
+    // One line once every worker process has announced itself, or a warning naming how many did.
+    const joined = new Set<string>();
+    const timer = setTimeout(() => {
+      log.warn(
+        { expected: opts.workers, joined: joined.size },
+        'not every worker process joined within 30 s',
+      );
+    }, 30_000);
+    timer.unref();
+    cluster.client.registry.on('join', (worker) => {
+      joined.add(worker.id);
+      if (joined.size === opts.workers) {
+        clearTimeout(timer);
+        log.info({ workers: opts.workers, nats: local.natsUrl }, 'cluster ready');
+      }
+    });
+    local.startWorkers();
   });
 
 program

@@ -1,7 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { NatsConnectionSettings } from '../../protocol/cluster/Transport.js';
 import { Catalog } from '../catalog/Catalog.js';
 import { TABLES_DIR } from '../catalog/dataPaths.js';
+import { type Cluster, startCluster } from '../cluster/startCluster.js';
 import { isLoopback, type ServerConfig } from '../config.js';
 import { Engine } from '../executor/Engine.js';
 import type { Logger } from '../log.js';
@@ -10,6 +12,38 @@ import { LocalSessionFactory } from '../session/LocalSessionFactory.js';
 import { COMPAT_SCHEMA } from '../sql/compatSchema.js';
 import { SqlParser } from '../sql/SqlParser.js';
 import { TableStorage } from '../storage/TableStorage.js';
+import { connectNatsTransport } from '../transport/NatsTransport.js';
+
+/** Where the coordinator's workers are: in this process on an in-process bus, or on NATS. */
+export type CoordinatorCluster =
+  | {
+      kind: 'in-process';
+      /** Workers to start in this process. */
+      workers: number;
+      /** DuckDB threads per worker; the cores shared among them when absent. */
+      threads?: number;
+      memoryLimit?: string;
+    }
+  | {
+      kind: 'nats';
+      /** Connection settings (servers, credentials, TLS) for the coordinator's own connection. */
+      nats: NatsConnectionSettings;
+      /** The cluster's subject prefix; workers must use the same. */
+      prefix: string;
+    };
+
+/** What startCoordinator started, for whoever needs to reach the cluster or stop early. */
+export interface Coordinator {
+  server: Server;
+  cluster: Cluster;
+}
+
+export interface StartCoordinatorOptions {
+  /** The cluster to run with; 2 in-process workers when absent. */
+  cluster?: CoordinatorCluster;
+  /** Runs on SIGINT/SIGTERM after the server and cluster closed, e.g. to stop child processes. */
+  onShutdown?: () => Promise<void>;
+}
 
 /** A one-line reason the coordinator cannot start, printed without a stack trace. */
 export class StartupError extends Error {}
@@ -28,8 +62,16 @@ export function checkConfig(config: ServerConfig): void {
   }
 }
 
-/** Starts the coordinator's front door on its own DuckDB; resolves once listening. */
-export async function startCoordinator(config: ServerConfig, log: Logger, version: string): Promise<Server> {
+/**
+ * Starts the coordinator's front door on its own DuckDB, with its cluster (in-process workers, or a
+ * ClusterClient on NATS); resolves once listening. SIGINT and SIGTERM close everything and exit.
+ */
+export async function startCoordinator(
+  config: ServerConfig,
+  log: Logger,
+  version: string,
+  options: StartCoordinatorOptions = {},
+): Promise<Coordinator> {
   try {
     checkConfig(config);
   } catch (err) {
@@ -53,6 +95,7 @@ export async function startCoordinator(config: ServerConfig, log: Logger, versio
     // Catalog data files never change once written, so their Parquet footers can be cached.
     setupSql: [...COMPAT_SCHEMA, 'SET GLOBAL parquet_metadata_cache = true'],
   });
+  const cluster = await openCluster(options.cluster ?? { kind: 'in-process', workers: 2 }, config, log);
   const parser = await SqlParser.open();
   const server = new Server(config, log, new LocalSessionFactory(engine, parser, storage));
   let address: { host: string; port: number };
@@ -87,6 +130,10 @@ export async function startCoordinator(config: ServerConfig, log: Logger, versio
   const shutdown = async (signal: string) => {
     log.info({ signal }, 'shutting down');
     await server.close();
+    await cluster
+      .close()
+      .catch((err: unknown) => log.warn({ err: String(err) }, 'cluster did not close cleanly'));
+    await options.onShutdown?.();
     await engine.close();
     await storage?.close();
     await catalog?.close();
@@ -94,5 +141,29 @@ export async function startCoordinator(config: ServerConfig, log: Logger, versio
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  return server;
+  return { server, cluster };
+}
+
+/** Starts the cluster side; a NATS server that cannot be reached ends the process with a one-line reason. */
+async function openCluster(setup: CoordinatorCluster, config: ServerConfig, log: Logger): Promise<Cluster> {
+  if (setup.kind === 'in-process') {
+    return startCluster({
+      workers: setup.workers,
+      dataDir: config.dataDir,
+      logger: log,
+      ...(setup.threads === undefined ? {} : { threads: setup.threads }),
+      ...(setup.memoryLimit === undefined ? {} : { memoryLimit: setup.memoryLimit }),
+    });
+  }
+  let transport: Awaited<ReturnType<typeof connectNatsTransport>>;
+  try {
+    transport = await connectNatsTransport({ name: `mallard-coordinator-${process.pid}`, ...setup.nats });
+  } catch (err) {
+    console.error(
+      `mallard: cannot connect to NATS at ${[setup.nats.servers].flat().join(',')}: ${(err as Error).message}`,
+    );
+    process.exit(1);
+  }
+  log.info({ nats: setup.nats.servers, prefix: setup.prefix }, 'connected to NATS');
+  return startCluster({ transport, prefix: setup.prefix, dataDir: config.dataDir, logger: log });
 }
