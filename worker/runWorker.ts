@@ -105,6 +105,8 @@ class Worker implements WorkerHandle {
   private readonly log: WorkerLogger;
   private instance: DuckDBInstance | undefined;
   private monitor: DuckDBConnection | undefined;
+  /** The heartbeat's memory probe on the monitor connection, while it runs. */
+  private measuring: Promise<void> | undefined;
   private readonly idle: DuckDBConnection[] = [];
   private readonly executions = new Map<TaskExecution, Promise<ExecutionRecord>>();
   private readonly finished: ExecutionRecord[] = [];
@@ -250,13 +252,17 @@ class Worker implements WorkerHandle {
   }
 
   private heartbeat(): void {
-    if (this.monitor && this.state !== 'stopped') {
-      memoryInUse(this.monitor).then(
+    if (this.monitor && this.state !== 'stopped' && !this.measuring) {
+      this.measuring = memoryInUse(this.monitor).then(
         (bytes) => {
           this.memoryUsed = bytes;
         },
         () => {},
       );
+      const done = this.measuring;
+      done.finally(() => {
+        if (this.measuring === done) this.measuring = undefined;
+      });
     }
     const beat: Heartbeat = {
       version: CLUSTER_PROTOCOL_VERSION,
@@ -471,6 +477,9 @@ class Worker implements WorkerHandle {
       this.heartbeat();
       for (const s of this.subscriptions.splice(0)) s.unsubscribe();
       if (!this.aborted) await this.transport.flush().catch(() => {});
+      // Closing a connection while a query runs on it deadlocks DuckDB (the query's thread then waits
+      // for its own context lock, and the process never exits): let the memory probe finish first.
+      await this.measuring;
       for (const connection of this.idle.splice(0)) connection.closeSync();
       this.monitor?.closeSync();
       this.instance?.closeSync();
