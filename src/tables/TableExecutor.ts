@@ -1513,8 +1513,8 @@ export class TableExecutor implements SessionExecutor {
     return updated + inserted;
   }
 
-  async #prepareUpdate(hints: readonly (DuckDBType | null)[], s: PgNode): Promise<PreparedQuery | null> {
-    const rv = s['relation'] as PgNode;
+  /** The catalog table a DML statement's target RangeVar names, with the alias it goes by; null if none. */
+  async #targetTable(rv: PgNode) {
     const table = await this.#withView(async (view) => {
       const r = this.#lookupRangeVar(view, rv);
       return r?.kind === 'table' ? r.table : null;
@@ -1522,6 +1522,14 @@ export class TableExecutor implements SessionExecutor {
     if (!table) return null;
     const def = table.def;
     const alias = (rv['alias']?.aliasname as string | undefined) ?? def.name;
+    return { def, alias };
+  }
+
+  async #prepareUpdate(hints: readonly (DuckDBType | null)[], s: PgNode): Promise<PreparedQuery | null> {
+    const rv = s['relation'] as PgNode;
+    const target = await this.#targetTable(rv);
+    if (!target) return null;
+    const { def, alias } = target;
     const sets = new Map<string, PgNode>();
     for (const target of (s['targetList'] ?? []) as PgNode[]) {
       const rt = target['ResTarget'] as PgNode;
@@ -1600,13 +1608,9 @@ export class TableExecutor implements SessionExecutor {
 
   async #prepareDelete(hints: readonly (DuckDBType | null)[], s: PgNode): Promise<PreparedQuery | null> {
     const rv = s['relation'] as PgNode;
-    const table = await this.#withView(async (view) => {
-      const r = this.#lookupRangeVar(view, rv);
-      return r?.kind === 'table' ? r.table : null;
-    });
-    if (!table) return null;
-    const def = table.def;
-    const alias = (rv['alias']?.aliasname as string | undefined) ?? def.name;
+    const target = await this.#targetTable(rv);
+    if (!target) return null;
+    const { def, alias } = target;
     const token = `__mallard_target_${Math.random().toString(36).slice(2, 10)}`;
     const from = [rangeVar(token, alias), ...((s['usingClause'] ?? []) as PgNode[])];
     const idTree = await this.#parser.parse(
