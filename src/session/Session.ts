@@ -93,8 +93,6 @@ interface Portal {
   offset: number;
   rows: number;
   done: boolean;
-  /** Rows fetched ahead when another statement needed the DuckDB connection while this portal was open. */
-  buffered: ColumnBatch[] | null;
 }
 
 type TxStatus = 'I' | 'T' | 'E';
@@ -546,7 +544,6 @@ export class Session {
       offset: 0,
       rows: 0,
       done: false,
-      buffered: null,
     };
   }
 
@@ -614,7 +611,6 @@ export class Session {
     if (this.tx === 'E') throw abortedTransaction();
     await this.guarded(async () => {
       if (!portal.cursor) {
-        await this.bufferOpenPortals(portal);
         portal.cursor = await query!.execute(portal.params);
         onOpen?.();
       }
@@ -631,25 +627,6 @@ export class Session {
       this.noteSchemaChange(command, query!.tag);
       this.w.commandComplete(tagFor(query!, portal.rows - before, changed));
     });
-  }
-
-  /**
-   * DuckDB runs one streaming result per connection. Before another statement starts, an open
-   * (suspended) portal reads the rest of its result into memory so it can still be resumed.
-   */
-  private async bufferOpenPortals(except: Portal | null, only?: readonly Portal[]): Promise<void> {
-    const open = only ?? [...this.portals.values(), ...[...this.cursors.values()].map((c) => c.portal)];
-    for (const p of open) {
-      if (p === except || !p.cursor || p.done || p.buffered) continue;
-      const batches: ColumnBatch[] = [];
-      for (let b = await p.cursor.next(); b; b = await p.cursor.next()) batches.push(materialize(b));
-      p.buffered = batches;
-    }
-  }
-
-  private async nextBatch(portal: Portal): Promise<ColumnBatch | null> {
-    if (portal.buffered) return portal.buffered.shift() ?? null;
-    return portal.cursor!.next();
   }
 
   /** Returns true when the row limit stopped it before the end of the result. */
@@ -677,7 +654,7 @@ export class Session {
     let budget = maxRows > 0 ? maxRows : Number.POSITIVE_INFINITY;
     while (budget > 0) {
       if (!portal.batch || portal.offset >= portal.batch.rowCount) {
-        portal.batch = await this.nextBatch(portal);
+        portal.batch = await portal.cursor!.next();
         portal.offset = 0;
         if (!portal.batch) return false;
       }
@@ -756,7 +733,7 @@ export class Session {
         if (this.txChangedSchema) schemaEpoch++;
         this.txChangedSchema = false;
         this.settings.endTransaction(commit);
-        await this.endCursors(commit);
+        this.endCursors(commit);
         await this.execSql(commit ? 'COMMIT' : 'ROLLBACK');
         w.commandComplete(commit ? 'COMMIT' : 'ROLLBACK');
         return;
@@ -895,7 +872,6 @@ export class Session {
           columns.map(() => (command.binary ? 1 : 0)),
         );
         await this.guarded(async () => {
-          await this.bufferOpenPortals(cursorPortal);
           cursorPortal.cursor = await portal.statement.query!.execute(portal.params);
         });
         this.cursors.set(command.name, { portal: cursorPortal, hold: command.hold });
@@ -955,13 +931,13 @@ export class Session {
     }
   }
 
-  /** At transaction end cursors close, except WITH HOLD ones after COMMIT, which keep their rows. */
-  private async endCursors(commit: boolean): Promise<void> {
+  /**
+   * At transaction end cursors close, except WITH HOLD ones after COMMIT. Those keep their rows: the
+   * executor reads an open DuckDB stream into memory before the COMMIT runs on the connection.
+   */
+  private endCursors(commit: boolean): void {
     for (const [name, c] of this.cursors) {
-      if (commit && c.hold) {
-        await this.bufferOpenPortals(null, [c.portal]);
-        continue;
-      }
+      if (commit && c.hold) continue;
       c.portal.cursor?.close();
       this.cursors.delete(name);
     }
@@ -1039,14 +1015,4 @@ function tagFor(query: PreparedQuery, rowsSent: number, rowsChanged: number): st
   if (!query.tagHasCount) return query.tag;
   // With a result set (SELECT, or DML with RETURNING) the count is the rows sent.
   return `${query.tag} ${query.columns.length > 0 ? rowsSent : rowsChanged}`;
-}
-
-/** Copies a batch out of DuckDB's vectors, which are only valid until the next fetch. */
-function materialize(batch: ColumnBatch): ColumnBatch {
-  const columns = batch.columns.map((col) => {
-    const values: unknown[] = new Array(batch.rowCount);
-    for (let i = 0; i < batch.rowCount; i++) values[i] = col.getItem(i);
-    return { itemCount: batch.rowCount, getItem: (i: number) => values[i] };
-  });
-  return { rowCount: batch.rowCount, columns };
 }
