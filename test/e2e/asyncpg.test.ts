@@ -7,6 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   isStringOid,
+  PYTHON_PARAMS_ROW,
   PYTHON_TYPES_ROW,
   pythonClientSuite,
   SQLSTATE,
@@ -68,25 +69,7 @@ test('every type in binary: attribute OIDs and type names, Python values', async
 
 test('binary parameters of every type round-trip', async () => {
   assert.equal(await step('params'), {
-    sum: ['int', '5'],
-    text: ['str', "it's \\ \t ünï 🦆"],
-    is_null: ['bool', true],
-    bytes: ['bytes', '0001ff'],
-    dec: ['Decimal', '-1.25'],
-    d: ['date', '2024-02-29'],
-    tstz: ['datetime', '2024-07-01T12:00:00.000001+00:00'],
-    iv: ['timedelta', '-3d 5s 7us'],
-    u: ['UUID', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'],
-    arr: [
-      'list',
-      [
-        ['int', '1'],
-        ['NoneType', null],
-        ['int', '3'],
-      ],
-    ],
-    b: ['bool', false],
-    f: ['float', '0.1'],
+    ...PYTHON_PARAMS_ROW,
     big: ['int', '-9223372036854775808'],
     texts: [
       'list',

@@ -5,6 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
+  PYTHON_PARAMS_ROW,
   PYTHON_TYPES_ROW,
   pythonClientSuite,
   SQLSTATE,
@@ -13,39 +14,16 @@ import {
 
 const step = pythonClientSuite(test, 'psycopg', 'python3-psycopg', 'psycopg3_client.py');
 
-// The same row whether the parameters went as text (%s) or binary (%b).
-const PARAMS_ROW = {
-  sum: ['int', '5'],
-  text: ['str', "it's \\ \t ünï 🦆"],
-  is_null: ['bool', true],
-  bytes: ['bytes', '0001ff'],
-  dec: ['Decimal', '-1.25'],
-  d: ['date', '2024-02-29'],
-  tstz: ['datetime', '2024-07-01T12:00:00.000001+00:00'],
-  iv: ['timedelta', '-3d 5s 7us'],
-  u: ['UUID', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'],
-  arr: [
-    'list',
-    [
-      ['int', '1'],
-      ['NoneType', null],
-      ['int', '3'],
-    ],
-  ],
-  b: ['bool', false],
-  f: ['float', '0.1'],
-};
-
 test('connects over the extended protocol', async () => {
   assert.equal(await step('connect'), { one: 1, server_version_positive: true, client_encoding: 'UTF8' });
 });
 
 test('%s parameters (text format, typed by psycopg) round-trip every type', async () => {
-  assert.equal(await step('params text'), PARAMS_ROW);
+  assert.equal(await step('params text'), PYTHON_PARAMS_ROW);
 });
 
 test('%b parameters (binary format) round-trip every type', async () => {
-  assert.equal(await step('params binary'), PARAMS_ROW);
+  assert.equal(await step('params binary'), PYTHON_PARAMS_ROW);
 });
 
 test('a Jsonb parameter (OID 3802) is accepted and cast to json', async () => {

@@ -256,3 +256,26 @@ export const SQLSTATE = {
   uniqueViolation: '23505',
   invalidTextRepresentation: '22P02',
 } as const;
+
+/** The parameter step's row, as psycopg 3 (text or binary parameters) and asyncpg return it. */
+export const PYTHON_PARAMS_ROW = {
+  sum: ['int', '5'],
+  text: ['str', "it's \\ \t ünï 🦆"],
+  is_null: ['bool', true],
+  bytes: ['bytes', '0001ff'],
+  dec: ['Decimal', '-1.25'],
+  d: ['date', '2024-02-29'],
+  tstz: ['datetime', '2024-07-01T12:00:00.000001+00:00'],
+  iv: ['timedelta', '-3d 5s 7us'],
+  u: ['UUID', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'],
+  arr: [
+    'list',
+    [
+      ['int', '1'],
+      ['NoneType', null],
+      ['int', '3'],
+    ],
+  ],
+  b: ['bool', false],
+  f: ['float', '0.1'],
+};
