@@ -19,11 +19,16 @@ export interface ServerConfig {
   /** Directories clients may read external files (read_csv, read_parquet) from, besides the data directory. */
   readableDirs: string[];
   /**
-   * Where tables live: `duckdb`, the coordinator's own database file (the default for now), or
-   * `parquet`, the transactional catalog of Parquet files that workers can scan (src/catalog,
-   * src/storage, src/tables), which becomes the default once it is complete.
+   * Where tables live: `parquet` (the default), the transactional catalog of Parquet files that workers
+   * scan (src/catalog, src/storage, src/tables); or `duckdb`, the coordinator's own database file, where
+   * every query runs on the coordinator.
    */
   tableStorage: 'duckdb' | 'parquet';
+  /**
+   * Queries whose catalog tables hold at most this many rows together run on the coordinator; above it
+   * the planner distributes them (planner default when absent).
+   */
+  localMaxRows?: number;
 }
 
 /** The default port: PostgreSQL's 5432 plus 68, clear of a local PostgreSQL and of the common 5433 second cluster. */

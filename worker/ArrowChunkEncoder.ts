@@ -268,6 +268,15 @@ function encoderFor(type: DuckDBType): { arrowType: arrow.DataType; encode: Colu
   }
 }
 
+/**
+ * True when `type` travels as text (the fallback): its values must then be rendered by DuckDB's own
+ * `CAST(... AS VARCHAR)`, which the coordinator casts back exactly. node-api's JS rendering of nested
+ * values does not escape quotes or backslashes inside LIST/STRUCT/MAP, so it cannot be used.
+ */
+export function travelsAsText(type: DuckDBType): boolean {
+  return encoderFor(type).encode === textFallbackEncoder;
+}
+
 /** Encodes the chunks of one result, whose columns are fixed when the encoder is built. */
 export class ArrowChunkEncoder {
   readonly schema: arrow.Schema;

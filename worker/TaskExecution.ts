@@ -15,10 +15,11 @@ import {
   type TaskFailure,
   type TaskFailureKind,
 } from '../protocol/cluster/messages.js';
-import { encodeResultFrames } from '../protocol/cluster/resultFrames.js';
+import { encodeResultFrames, FRAME_HEADER_BYTES, sealSingleFrame } from '../protocol/cluster/resultFrames.js';
 import type { ClusterSubjects } from '../protocol/cluster/subjects.js';
-import { ArrowChunkEncoder, encodeIpcStream } from './ArrowChunkEncoder.js';
+import { ArrowChunkEncoder, travelsAsText } from './ArrowChunkEncoder.js';
 import { CreditGate } from './CreditGate.js';
+import { IpcBatchWriter } from './IpcBatchWriter.js';
 
 /** What a task needs from the worker that runs it. */
 export interface TaskEnvironment {
@@ -60,6 +61,8 @@ export class TaskExecution {
   private readonly gate: CreditGate;
   private readonly batchBytes: number;
   private stop: StoppedError | null = null;
+  /** Writes the result's messages; set once the result's columns are known. */
+  private writer: IpcBatchWriter | undefined;
   private deadlineTimer: NodeJS.Timeout | undefined;
 
   constructor(env: TaskEnvironment, connection: DuckDBConnection, assignment: TaskAssignment) {
@@ -128,16 +131,49 @@ export class TaskExecution {
       }
       this.bindParameters(prepared, files);
       this.throwIfStopped();
-      const result = await prepared.run();
+      let result = await prepared.run();
       this.throwIfStopped();
-      const encoder = new ArrowChunkEncoder(result.deduplicatedColumnNames(), result.columnTypes());
+      // Columns that travel as text are rendered by DuckDB itself (see travelsAsText): the statement runs
+      // again wrapped to cast them, and the encoder still labels them with their own types. (Their types
+      // are known only once run: a statement over `$files` binds its table function with the value.)
+      const types = result.columnTypes();
+      if (types.some(travelsAsText)) {
+        const names = result.columnNames();
+        const select = types.map((t, i) => {
+          const name = quoteIdent(names[i]!);
+          return travelsAsText(t) ? `CAST(#${i + 1} AS VARCHAR) AS ${name}` : `#${i + 1} AS ${name}`;
+        });
+        const wrapped = await this.connection.prepare(`SELECT ${select.join(', ')} FROM (${this.task.sql})`);
+        prepared.destroySync();
+        prepared = wrapped;
+        this.bindParameters(prepared, files);
+        this.throwIfStopped();
+        result = await prepared.run();
+        this.throwIfStopped();
+      }
+      const encoder = new ArrowChunkEncoder(result.deduplicatedColumnNames(), types);
+      this.writer = new IpcBatchWriter(encoder.schema);
+      // A batch that fits one frame travels as one message and is handed on by the coordinator without a
+      // copy; one over it is split into frames and reassembled.
+      const frameRoom = this.env.maxPayload() - FRAME_HEADER_BYTES;
+      const columns = result.columnCount;
       let pending: arrow.RecordBatch[] = [];
       let pendingBytes = 0;
-      for (;;) {
-        const chunk = await result.fetchChunk();
+      // The result is materialized: its chunks are read synchronously, without a thread-pool round trip
+      // per chunk (which cost more than encoding the chunk). The event loop gets a turn every few chunks so
+      // that credits, cancels and heartbeats are handled.
+      const chunkCount = result.chunkCount;
+      for (let c = 0; c < chunkCount; c++) {
+        if (c % CHUNKS_PER_TURN === CHUNKS_PER_TURN - 1) await nextTurn();
         this.throwIfStopped();
-        if (!chunk || chunk.rowCount === 0) break;
+        const chunk = result.getChunk(c);
+        if (chunk.rowCount === 0) continue;
         const { batch, bytes } = encoder.encode(chunk);
+        if (pending.length > 0 && pendingBytes + bytes + ipcOverhead(columns) > frameRoom) {
+          await this.send(pending);
+          pending = [];
+          pendingBytes = 0;
+        }
         pending.push(batch);
         pendingBytes += bytes;
         this.record.rows += batch.numRows;
@@ -184,13 +220,17 @@ export class TaskExecution {
     if (this.stop) throw this.stop;
   }
 
-  /** Spends a credit (waiting for one if needed), then publishes the batches as one IPC message's frames. */
+  /** Spends a credit (waiting for one if needed), then publishes the batches as one IPC record batch's frames. */
   private async send(batches: arrow.RecordBatch[]): Promise<void> {
     await this.gate.take();
     this.throwIfStopped();
-    const ipc = encodeIpcStream(batches);
+    // The chunks joined into one IPC record batch, written after room for the frame header.
+    const message = this.writer!.write(batches, FRAME_HEADER_BYTES);
+    const ipc = message.subarray(FRAME_HEADER_BYTES);
+    const maxPayload = this.env.maxPayload();
+    const single = sealSingleFrame(message, this.record.batches, maxPayload);
     const subject = this.env.subjects.result(this.task.queryId, this.task.taskId, this.task.attempt);
-    for (const frame of encodeResultFrames(ipc, this.record.batches, this.env.maxPayload())) {
+    for (const frame of single ? [single] : encodeResultFrames(ipc, this.record.batches, maxPayload)) {
       this.env.publish(subject, frame);
     }
     this.record.batches++;
@@ -229,9 +269,28 @@ export class TaskExecution {
   }
 }
 
+/** Chunks encoded between two turns of the event loop. */
+const CHUNKS_PER_TURN = 16;
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * A generous estimate of what Arrow IPC adds to the buffers of one record batch: the schema message (names
+ * and DuckDB types), the batch's header (a node and up to three buffers per column), 8-byte padding and the
+ * end-of-stream marker.
+ */
+function ipcOverhead(columns: number): number {
+  return 2048 + columns * 512;
+}
+
 /** DuckDB's errors carry their class in the message ("Binder Error: ..."). */
 function isDuckDBError(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   const at = err.message.indexOf(' Error: ');
   return at > 0 && at < 40;
+}
+
+/** A SQL identifier in double quotes (inner quotes doubled), for the names of the task's own columns. */
+function quoteIdent(name: string): string {
+  return `"${name.split('"').join('""')}"`;
 }

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { TASK_DIALECT_SQL } from '../protocol/cluster/taskDialect.js';
 
 export interface SandboxOptions {
   /** The shared data directory: the only place task SQL may read. */
@@ -36,6 +37,9 @@ export async function openSandbox(options: SandboxOptions): Promise<Sandbox> {
   });
   const setup = await instance.connect();
   try {
+    // The coordinator's dialect (division macros, integer division) before the lock-down: ATTACH of the
+    // in-memory macro database is refused once external access is off.
+    for (const sql of TASK_DIALECT_SQL) await setup.run(sql);
     const dirs = [options.dataDir, options.tempDir].map(stringLiteral).join(', ');
     await setup.run(`SET allowed_directories = [${dirs}]`);
     await setup.run('SET enable_external_access = false');

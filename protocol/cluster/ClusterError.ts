@@ -1,6 +1,7 @@
 import { PgError } from '../pg/PgError.js';
 import { SqlState, type SqlStateCode } from '../pg/sqlstate.js';
 import type { TaskFailure, TaskFailureKind } from './messages.js';
+import { DIVISION_BY_ZERO_MESSAGE } from './taskDialect.js';
 
 /**
  * Errors of the distributed runtime. Each is a PgError, so a session turns it into one ErrorResponse with
@@ -49,7 +50,7 @@ export class TaskError extends ClusterError {
 
   constructor(queryId: string, taskId: number, failures: readonly TaskFailure[]) {
     const last = failures[failures.length - 1] ?? { kind: 'internal', message: 'unknown failure' };
-    super(sqlStateOfFailure(last), last.message);
+    super(sqlStateOfFailure(last), messageOfFailure(last));
     this.name = 'TaskError';
     this.queryId = queryId;
     this.taskId = taskId;
@@ -84,9 +85,21 @@ const FAILURE_KIND_CODES: Record<TaskFailureKind, SqlStateCode> = {
 };
 
 /** The SQLSTATE a client sees for a task failure. */
+/** What a client sees of a failure: a SQL error's text without DuckDB's class prefix, as PostgreSQL words it. */
+export function messageOfFailure(failure: TaskFailure): string {
+  if (failure.kind !== 'sql') return failure.message;
+  const colon = failure.message.indexOf(': ');
+  if (colon > 0 && DUCKDB_ERROR_CLASSES.has(failure.message.slice(0, colon)))
+    return failure.message.slice(colon + 2);
+  return failure.message;
+}
+
 export function sqlStateOfFailure(failure: TaskFailure): SqlStateCode {
   if (failure.kind === 'sql') {
     const colon = failure.message.indexOf(': ');
+    // The task dialect's division macros raise PostgreSQL's own message through DuckDB's error().
+    if (colon > 0 && failure.message.slice(colon + 2) === DIVISION_BY_ZERO_MESSAGE)
+      return SqlState.DivisionByZero;
     const mapped = colon > 0 ? DUCKDB_ERROR_CLASSES.get(failure.message.slice(0, colon)) : undefined;
     if (mapped) return mapped;
   }

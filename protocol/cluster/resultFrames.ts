@@ -33,7 +33,8 @@ export function encodeResultFrames(batch: Uint8Array, batchSeq: number, maxPaylo
   const room = maxPayload - FRAME_HEADER_BYTES;
   if (room < 1) throw new RangeError(`max_payload ${maxPayload} leaves no room for a result frame`);
   const count = Math.max(1, Math.ceil(batch.byteLength / room));
-  const out = new Uint8Array(count * FRAME_HEADER_BYTES + batch.byteLength);
+  // Every byte is written below (header fields, reserved included, then the payload): no zero-fill needed.
+  const out = Buffer.allocUnsafe(count * FRAME_HEADER_BYTES + batch.byteLength);
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   const frames: Uint8Array[] = [];
   let at = 0;
@@ -51,6 +52,23 @@ export function encodeResultFrames(batch: Uint8Array, batchSeq: number, maxPaylo
     at += FRAME_HEADER_BYTES + (end - start);
   }
   return frames;
+}
+
+/**
+ * The one frame of a batch written after FRAME_HEADER_BYTES of headroom in `buffer` (the batch is
+ * `buffer.subarray(FRAME_HEADER_BYTES)`): fills in the header in place, so the batch is not copied again.
+ * Null when the frame would exceed `maxPayload`; encodeResultFrames then splits the batch.
+ */
+export function sealSingleFrame(buffer: Uint8Array, batchSeq: number, maxPayload: number): Uint8Array | null {
+  if (buffer.byteLength > maxPayload || buffer.byteLength < FRAME_HEADER_BYTES) return null;
+  const view = new DataView(buffer.buffer, buffer.byteOffset, FRAME_HEADER_BYTES);
+  view.setUint8(0, FRAME_FORMAT);
+  view.setUint8(1, LAST_FRAME);
+  view.setUint16(2, 0, true);
+  view.setUint32(4, batchSeq, true);
+  view.setUint32(8, 0, true);
+  view.setUint32(12, buffer.byteLength - FRAME_HEADER_BYTES, true);
+  return buffer;
 }
 
 /** Reads a frame's header; throws ClusterProtocolError on a short frame or an unknown format. */

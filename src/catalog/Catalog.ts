@@ -8,7 +8,14 @@ import type { CatalogState, QualifiedName, SequenceEntry } from './CatalogModel.
 import { type CatalogOp, footprintOf } from './CatalogOp.js';
 import { CatalogStore } from './CatalogStore.js';
 import { CatalogTransaction } from './CatalogTransaction.js';
-import { referencedPaths, removeFileAndEmptyDirs, TABLES_DIR, tableDir, writeDirOf } from './dataPaths.js';
+import {
+  referencedPaths,
+  removeFileAndEmptyDirs,
+  STAGING_DIR,
+  TABLES_DIR,
+  tableDir,
+  writeDirOf,
+} from './dataPaths.js';
 import { Snapshot } from './Snapshot.js';
 
 export interface CatalogOptions {
@@ -124,6 +131,8 @@ export class Catalog {
     try {
       loaded = await store.load();
       removed = [...loaded.removed, ...(await sweepTables(dataDir, loaded.state))];
+      // Scratch files of statements a previous process did not finish (COPY spools).
+      await rm(join(dataDir, STAGING_DIR), { recursive: true, force: true });
     } catch (err) {
       await store.unlock();
       throw err;

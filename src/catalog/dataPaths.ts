@@ -8,8 +8,13 @@ import type { CatalogState } from './CatalogModel.js';
  *
  *   catalog/checkpoint-<version>.json, catalog/log-<version>.json   the catalog (CatalogStore)
  *   tables/<table id>/<write id>/*.parquet                           one directory per write
+ *   staging/*                                                         scratch files of statements in
+ *                                                                     progress (COPY data), emptied at open
  */
 export const TABLES_DIR = 'tables';
+
+/** Scratch space of statements in progress; nothing in it outlives the process that wrote it. */
+export const STAGING_DIR = 'staging';
 
 export function tableDir(tableId: number): string {
   return `${TABLES_DIR}/${tableId}`;

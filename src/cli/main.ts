@@ -5,6 +5,14 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { workerMain } from '../../worker/main.js';
 import { type AuthMethod, DEFAULT_PORT, type ServerConfig } from '../config.js';
 import { createLogger } from '../log.js';
+import {
+  loadTpch,
+  markTpchFiles,
+  TPCH_LAYOUTS,
+  type TpchLayout,
+  tpchFilesReady,
+  unmarkTpchFiles,
+} from '../tpch/load.js';
 import { tpchMain } from '../tpch/main.js';
 import { startLocalCluster } from './localCluster.js';
 import { addNatsOptions, type NatsFlags, natsSettings, natsTls } from './natsOptions.js';
@@ -104,11 +112,19 @@ const program = new Command('mallard')
   .addOption(
     new Option(
       '--table-storage <kind>',
-      'where tables live (parquet: the catalog of Parquet files; experimental)',
+      'where tables live: parquet, the catalog of Parquet files the workers scan; duckdb, the coordinator-only database file',
     )
       .env('MALLARD_TABLE_STORAGE')
       .choices(['duckdb', 'parquet'])
-      .default('duckdb'),
+      .default('parquet'),
+  )
+  .addOption(
+    new Option(
+      '--local-max-rows <n>',
+      'queries over catalog tables of at most this many rows in all run on the coordinator, larger ones on the workers',
+    )
+      .env('MALLARD_LOCAL_MAX_ROWS')
+      .argParser(parseIntArg),
   )
   .addOption(
     new Option('--workers <n>', 'in-process workers to run (and worker processes for `mallard cluster`)')
@@ -138,6 +154,7 @@ interface GlobalFlags {
   startupTimeout: number;
   readableDir: string[];
   tableStorage: ServerConfig['tableStorage'];
+  localMaxRows?: number;
   workers: number;
 }
 
@@ -159,6 +176,7 @@ function serverConfig(opts: GlobalFlags): ServerConfig {
     startupTimeoutMs: opts.startupTimeout,
     readableDirs: opts.readableDir.map((d) => resolve(d)),
     tableStorage: opts.tableStorage,
+    ...(opts.localMaxRows === undefined ? {} : { localMaxRows: opts.localMaxRows }),
   };
 }
 
@@ -319,7 +337,9 @@ program
 
 program
   .command('tpch')
-  .description('generate the eight TPC-H tables as Parquet files (deterministic for a scale factor)')
+  .description(
+    'generate the eight TPC-H tables as Parquet files (deterministic for a scale factor), and optionally load them into a running Mallard',
+  )
   .addOption(
     new Option('--sf <factor>', 'scale factor (1 = about 6 million lineitem rows)')
       .default(1)
@@ -330,9 +350,71 @@ program
       }),
   )
   .requiredOption('--out <dir>', 'directory to write <table>.parquet into')
-  .action(async (opts: { sf: number; out: string }) => {
-    await tpchMain({ sf: opts.sf, out: resolve(opts.out) });
-  });
+  .addOption(
+    new Option('--reuse', "keep DIR's files when an earlier run generated them at this scale factor"),
+  )
+  .addOption(
+    new Option(
+      '--load <url>',
+      'then create and load the tables in the Mallard at this postgres:// URL (started with --table-storage parquet --readable-dir DIR)',
+    ),
+  )
+  .addOption(
+    new Option(
+      '--layout <layout>',
+      'with --load: colocated (lineitem and orders hash-distributed on orderkey, partsupp and part on partkey, the rest reference tables) or balanced (nothing distributed)',
+    )
+      .choices(TPCH_LAYOUTS)
+      .default('colocated'),
+  )
+  .addOption(
+    new Option(
+      '--buckets <n>',
+      "with --load: shard count of the hash-distributed tables (the server's default)",
+    ).argParser(parsePositiveInt),
+  )
+  .addOption(new Option('--replace', 'with --load: drop the eight tables first when they exist'))
+  .addHelpText(
+    'after',
+    '\nExample: mallard --table-storage parquet --readable-dir /tmp/tpch &\n         mallard tpch --sf 1 --out /tmp/tpch --load postgres://127.0.0.1:5432/mallard',
+  )
+  .action(
+    async (opts: {
+      sf: number;
+      out: string;
+      reuse?: boolean;
+      load?: string;
+      layout: TpchLayout;
+      buckets?: number;
+      replace?: boolean;
+    }) => {
+      const out = resolve(opts.out);
+      if (opts.reuse && (await tpchFilesReady(out, opts.sf))) {
+        process.stdout.write(`TPC-H SF ${opts.sf}: reusing the files in ${out}\n`);
+      } else {
+        await unmarkTpchFiles(out);
+        await tpchMain({ sf: opts.sf, out });
+        await markTpchFiles(out, opts.sf);
+      }
+      if (opts.load === undefined) return;
+      const started = performance.now();
+      await loadTpch({
+        url: opts.load,
+        dir: out,
+        layout: opts.layout,
+        ...(opts.buckets === undefined ? {} : { buckets: opts.buckets }),
+        replace: Boolean(opts.replace),
+        onTable: (t) =>
+          process.stdout.write(
+            `loaded ${t.table.padEnd(8)}  ${String(t.rows).padStart(12)}  ${t.seconds.toFixed(1)} s\n`,
+          ),
+      });
+      const seconds = (performance.now() - started) / 1000;
+      process.stdout.write(
+        `TPC-H SF ${opts.sf}: loaded 8 tables (${opts.layout}) in ${seconds.toFixed(1)} s\n`,
+      );
+    },
+  );
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`mallard: ${err instanceof Error ? err.message : String(err)}`);

@@ -5,6 +5,7 @@ import { Catalog } from '../catalog/Catalog.js';
 import { TABLES_DIR } from '../catalog/dataPaths.js';
 import { type Cluster, startCluster } from '../cluster/startCluster.js';
 import { isLoopback, type ServerConfig } from '../config.js';
+import { DistributedRuntime } from '../distributed/DistributedRuntime.js';
 import { Engine } from '../executor/Engine.js';
 import type { Logger } from '../log.js';
 import { Server } from '../server/Server.js';
@@ -97,7 +98,16 @@ export async function startCoordinator(
   });
   const cluster = await openCluster(options.cluster ?? { kind: 'in-process', workers: 2 }, config, log);
   const parser = await SqlParser.open();
-  const server = new Server(config, log, new LocalSessionFactory(engine, parser, storage));
+  const runtime = storage
+    ? new DistributedRuntime({
+        client: cluster.client,
+        connect: () => engine.connect(),
+        dataDir: resolve(config.dataDir),
+        logger: log,
+        ...(config.localMaxRows === undefined ? {} : { localMaxRows: config.localMaxRows }),
+      })
+    : undefined;
+  const server = new Server(config, log, new LocalSessionFactory(engine, parser, storage, runtime));
   let address: { host: string; port: number };
   try {
     address = await server.listen();
@@ -144,10 +154,18 @@ export async function startCoordinator(
   return { server, cluster };
 }
 
+/**
+ * Result bytes one query may hold on the coordinator (received, not yet read by its session) before its
+ * workers wait for credit. Workers send batches of about 1 MiB, 4 in flight per task: 16 MiB keeps a few
+ * tasks streaming at full speed while a slow client holds the coordinator's memory to a few tens of MB.
+ */
+const CLIENT_OPTIONS = { memoryBudgetBytes: 16 * 1024 * 1024 };
+
 /** Starts the cluster side; a NATS server that cannot be reached ends the process with a one-line reason. */
 async function openCluster(setup: CoordinatorCluster, config: ServerConfig, log: Logger): Promise<Cluster> {
   if (setup.kind === 'in-process') {
     return startCluster({
+      client: CLIENT_OPTIONS,
       workers: setup.workers,
       dataDir: config.dataDir,
       logger: log,
@@ -165,5 +183,11 @@ async function openCluster(setup: CoordinatorCluster, config: ServerConfig, log:
     process.exit(1);
   }
   log.info({ nats: setup.nats.servers, prefix: setup.prefix }, 'connected to NATS');
-  return startCluster({ transport, prefix: setup.prefix, dataDir: config.dataDir, logger: log });
+  return startCluster({
+    client: CLIENT_OPTIONS,
+    transport,
+    prefix: setup.prefix,
+    dataDir: config.dataDir,
+    logger: log,
+  });
 }

@@ -333,6 +333,14 @@ export class QueryExecution implements QueryRun, ScheduledQuery {
       return;
     }
     if (!batch) return;
+    // nats.js hands out a payload that spanned socket reads as a view into a buffer it grew by doubling,
+    // up to twice the payload's size. Held until commit, such a view would keep all of it: it is copied out,
+    // so what the budget counts is what the query holds.
+    if (batch.buffer.byteLength > batch.byteLength + (batch.byteLength >> 2)) {
+      const own = Buffer.allocUnsafeSlow(batch.byteLength);
+      own.set(batch);
+      batch = own;
+    }
     stream.staged.push(batch);
     stream.stagedBytes += batch.byteLength;
     this.stagedBytes += batch.byteLength;
@@ -380,8 +388,8 @@ export class QueryExecution implements QueryRun, ScheduledQuery {
 
   /**
    * Grants credits while the query's buffered bytes (staged, unread, and those granted but not yet sent)
-   * stay under budget. When the consumer waits with nothing to read and no attempt holds a credit, the
-   * oldest attempt gets one regardless: it can then always finish and commit, so the budget never deadlocks.
+   * stay under budget. When the consumer waits with nothing to read, the oldest attempt gets its full window
+   * regardless: it can then always finish and commit, so the budget never deadlocks.
    */
   private pump(): void {
     if (this.ended) return;
@@ -398,12 +406,11 @@ export class QueryExecution implements QueryRun, ScheduledQuery {
       if (credits > 0) this.grant(taskId, stream, credits);
     }
     if (this.waiter && this.ready.length === 0 && this.current === null && this.streams.size > 0) {
-      let held = 0;
-      for (const s of this.streams.values()) held += outstanding(s);
-      if (held === 0) {
-        const [taskId, oldest] = this.streams.entries().next().value!;
-        this.grant(taskId, oldest, 1);
-      }
+      // Nothing can be read until an attempt commits, so the oldest one keeps a full window whatever the
+      // budget: with one credit at a time its worker would wait a round trip per batch.
+      const [taskId, oldest] = this.streams.entries().next().value!;
+      const missing = this.flow.creditWindow - outstanding(oldest);
+      if (missing > 0) this.grant(taskId, oldest, missing);
     }
   }
 

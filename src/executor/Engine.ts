@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { basename, join, resolve, sep } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { LocalExecutor } from './LocalExecutor.js';
 import { Sandbox } from './Sandbox.js';
 import { loadSqlLexer } from './scanStatement.js';
@@ -114,6 +114,11 @@ export class Engine {
     const session = new LocalExecutor(connection, this.sandbox, (closed) => this.sessions.delete(closed));
     this.sessions.add(session);
     return session;
+  }
+
+  /** A connection of the coordinator's own (the planner binds on one), outside any session. */
+  connect(): Promise<DuckDBConnection> {
+    return this.instance.connect();
   }
 
   /** Closes every session, then the database (DuckDB checkpoints on close). */

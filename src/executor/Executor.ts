@@ -1,4 +1,4 @@
-import type { DuckDBType, DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBType, DuckDBValue } from '@duckdb/node-api';
 
 /**
  * The seam between a Postgres session and whatever runs its SQL. Today the coordinator's own DuckDB
@@ -66,6 +66,11 @@ export interface SessionExecutor {
    * casts and functions agree with what the codecs print. Optional: executors without it stay in UTC.
    */
   setTimeZone?(zone: string | null): Promise<void>;
+  /**
+   * Runs `work` on the session's own DuckDB connection, between its statements. Optional: only the
+   * coordinator's LocalExecutor has one; the distributed runtime stages task results through it.
+   */
+  withConnection?<T>(work: (connection: DuckDBConnection) => Promise<T>): Promise<T>;
   /** Parses without binding or running: rejects with a 42601 PgError (with position) on a syntax error. */
   checkSyntax?(sql: string): Promise<void>;
   close(): Promise<void>;

@@ -151,6 +151,18 @@ export class LocalExecutor implements SessionExecutor {
   }
 
   /**
+   * Runs `work` on this session's DuckDB connection, in turn with the session's statements (an open
+   * stream is read into memory first): how the distributed runtime stages task results in TEMP tables
+   * that the merge SQL, prepared on this same session, then reads.
+   */
+  withConnection<T>(work: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+    return this.exclusive(async () => {
+      await this.detachActiveCursor();
+      return work(this.connection);
+    });
+  }
+
+  /**
    * Runs one call on the connection after the previous ones; maps what it throws to a PgError.
    * @internal for LocalPreparedQuery and LocalQueryCursor.
    */

@@ -38,11 +38,20 @@ export class NotDistributable extends Error {
  * Which relation the tasks split:
  * - `files`: one reference to one table is split by files; every other table is read whole.
  * - `hash`: every reference to a table of the colocation group is split by bucket (task i reads bucket
- *   i of each), so rows with equal keys meet in one task; other tables are read whole.
+ *   i of each), so rows with equal keys meet in one task; other tables are read whole. References in
+ *   `shuffled` are split too: a shuffle stage first writes their rows by the bucket of the column named
+ *   (hashed as the group's tables are), so they join the group's buckets.
  */
 export type Scheme =
   | { readonly kind: 'files'; readonly ref: BaseTableRef }
-  | { readonly kind: 'hash'; readonly group: string; readonly buckets: number };
+  | {
+      readonly kind: 'hash';
+      readonly group: string;
+      readonly buckets: number;
+      readonly shuffled?: ReadonlyMap<BaseTableRef, string>;
+      /** The type shuffled keys are cast to before hashing. */
+      readonly keyType?: string;
+    };
 
 /**
  * How a relation is spread over the tasks. Not `part`: every task computes all of it (it reads only
@@ -132,6 +141,8 @@ export class DistributionAnalyzer {
   readonly decisions = new Map<BaseTableRef, 'partitioned' | 'replicated'>();
   /** Why subqueries were read whole rather than split (for EXPLAIN when nothing is left to split). */
   readonly broadcasts: string[] = [];
+  /** Every SELECT analyzed, subqueries included (a SELECT analyzed again appears again). */
+  readonly analyses: SelectAnalysis[] = [];
   private forced = 0;
   private nextBindingId = 0;
 
@@ -323,6 +334,7 @@ export class DistributionAnalyzer {
         correlations.push([columnId(r.binding, r.column), columnId(l.binding, l.column)]);
     }
     const analysis: SelectAnalysis = { node, scope, from, spine, correlations, mergesColumns: merges.value };
+    this.analyses.push(analysis);
     for (const c of where) {
       for (const sub of subqueriesOf(c)) this.checkSubquery(sub, analysis, ctes, sub === c);
     }
@@ -537,11 +549,15 @@ export class DistributionAnalyzer {
     const layout = this.lookup(ref);
     if (!layout) throw new NotDistributable(`${name} is not a distributed table`);
     const d = layout.distribution;
+    const shuffleKey = this.scheme.kind === 'hash' ? this.scheme.shuffled?.get(ref) : undefined;
     let decision: 'partitioned' | 'replicated';
     if (this.forced > 0) decision = 'replicated';
     else if (this.scheme.kind === 'files') decision = ref === this.scheme.ref ? 'partitioned' : 'replicated';
     else
-      decision = d.kind === 'hash' && d.colocationGroup === this.scheme.group ? 'partitioned' : 'replicated';
+      decision =
+        shuffleKey !== undefined || (d.kind === 'hash' && d.colocationGroup === this.scheme.group)
+          ? 'partitioned'
+          : 'replicated';
     if (decision === 'replicated' && !this.replicable(layout)) {
       throw new NotDistributable(
         `${layout.name} is too large to read whole in every task and is not co-located`,
@@ -557,8 +573,9 @@ export class DistributionAnalyzer {
     const rename = ref.column_name_alias ?? [];
     const columns = layout.columns.map((c, i) => (rename[i] ?? c.name).toLowerCase());
     const keys = new Set<string>();
-    if (decision === 'partitioned' && d.kind === 'hash') {
-      const i = layout.columns.findIndex((c) => c.name.toLowerCase() === d.column.toLowerCase());
+    const keyColumn = shuffleKey ?? (d.kind === 'hash' ? d.column : undefined);
+    if (decision === 'partitioned' && keyColumn !== undefined && this.scheme.kind === 'hash') {
+      const i = layout.columns.findIndex((c) => c.name.toLowerCase() === keyColumn.toLowerCase());
       if (i >= 0) keys.add(columns[i]!);
     }
     const binding = this.addBinding(scope, ref.alias || name, columns, keys, decision === 'partitioned', {

@@ -2,8 +2,8 @@ import type { DistributedPlan, MergeSpec } from './types.js';
 
 /**
  * The rows of EXPLAIN for a plan: the execution mode (and why), then per stage the partitioning, the
- * task count, the output relation's schema and each task's files and SQL, then the merge strategy and
- * the coordinator's SQL.
+ * task count (and whether they write shuffle files), the output relation's schema and each task's
+ * files, shuffle file and SQL, then the merge strategy and the coordinator's SQL.
  */
 export function explainPlan(plan: DistributedPlan): string[] {
   const rows = [`mode: ${plan.mode}`];
@@ -11,14 +11,16 @@ export function explainPlan(plan: DistributedPlan): string[] {
   plan.stages.forEach((stage, s) => {
     const columns = stage.columns.map((c) => `${c.name} ${c.type}`).join(', ');
     const count = `${stage.tasks.length} task${stage.tasks.length === 1 ? '' : 's'}`;
-    rows.push(`stage ${s + 1}: ${stage.partitioning}, ${count} -> ${stage.output}(${columns})`);
+    const writes = stage.kind === 'shuffle-write' ? ', writing shuffle files' : '';
+    rows.push(`stage ${s + 1}: ${stage.partitioning}, ${count}${writes} -> ${stage.output}(${columns})`);
     if (stage.replicated.length) rows.push(`  read whole by every task: ${stage.replicated.join(', ')}`);
     stage.tasks.forEach((task, t) => {
       const files = Object.entries(task.files)
         .map(([table, list]) => `${table} ${list.length} file${list.length === 1 ? '' : 's'}`)
         .join(', ');
       const buckets = task.buckets ? ` buckets ${task.buckets.join(',')};` : '';
-      rows.push(`  task ${t + 1}:${buckets} ${files}`);
+      const writes = task.writes ? `; writes ${task.writes}` : '';
+      rows.push(`  task ${t + 1}:${buckets} ${files}${writes}`);
       rows.push(`    ${task.sql}`);
     });
   });

@@ -33,16 +33,26 @@ import {
 } from './DistributionAnalyzer.js';
 import { packTasks } from './packTasks.js';
 import { planAggregate } from './planAggregate.js';
-import { pruneFiles } from './pruneFiles.js';
+import {
+  neededColumns,
+  SHUFFLE_GROUP,
+  type ShuffleProposal,
+  shuffleProposals,
+  shuffleWriteSql,
+} from './planShuffle.js';
+import { pruneFiles, pushdownFilters } from './pruneFiles.js';
 import { RelationBuilder, type ScanSql } from './RelationBuilder.js';
 import { columnId } from './Scope.js';
 import { SqlParseError, type SqlParser } from './SqlParser.js';
+import { type ScanShare, type Split, splitFiles } from './splitFiles.js';
 import { quoteIdent } from './sqlText.js';
 import type {
   DistributedPlan,
+  LayoutColumn,
   LayoutFile,
   MergeOrder,
   MergeSpec,
+  Partitioning,
   PlanColumn,
   Stage,
   TableLayout,
@@ -67,8 +77,17 @@ export const DEFAULT_BROADCAST_MAX_ROWS = 250_000;
 /** Tasks per worker slot, so a slow task is evened out by the others. */
 export const DEFAULT_TASKS_PER_SLOT = 3;
 
+/**
+ * A table with fewer files than tasks is split by value ranges or modulo (each task then reads every
+ * file) only with at least this many rows per task; row-group splits need no such minimum.
+ */
+export const DEFAULT_SPLIT_MIN_ROWS = 1_000_000;
+
 /** The relation task results are appended to, which merge SQL reads. */
 export const TASK_RESULTS = 'task_results';
+
+/** The output relation of a shuffle-write stage (its tasks' row counts). */
+export const SHUFFLE_COUNTS = 'shuffle_counts';
 
 /** What planQuery plans against. */
 export interface PlanContext {
@@ -84,8 +103,28 @@ export interface PlanContext {
   readonly broadcastMaxRows?: number;
   /** Default DEFAULT_TASKS_PER_SLOT. */
   readonly tasksPerSlot?: number;
+  /**
+   * Aim for tasks of at most this many input rows (more tasks than slots × tasks per slot when a table is
+   * larger); the cut is at file or row-group boundaries. Unlimited when absent.
+   */
+  readonly maxTaskRows?: number;
   /** How tasks read a table's files; `read_parquet([files])` when absent. */
   readonly scanSql?: ScanSql;
+  /**
+   * `scanSql` honours LayoutFile.rowRange, so a file may be split at row-group boundaries. Without
+   * scanSql, read_parquet is used and it always does.
+   */
+  readonly scanSqlRowRanges?: boolean;
+  /** Default DEFAULT_SPLIT_MIN_ROWS. */
+  readonly splitMinRows?: number;
+  /**
+   * A directory for this query's shuffle files, spelled as tasks read files (LayoutFile.path), under the
+   * shared data directory. It must be unique to the query, never reused: DuckDB's external file cache
+   * may serve the old content of a file replaced at the same path within the same second. The runner
+   * creates and deletes it. Without it, large tables that are not co-located on their join key (or
+   * window partition key) run gathered instead of through a shuffle.
+   */
+  readonly shuffleDir?: string;
 }
 
 interface CatalogRef {
@@ -168,7 +207,7 @@ class Planner {
       return this.whole('gathered', `cannot bind the query: ${(e as Error).message}`);
     }
     const reasons = new Set<string>();
-    for (const scheme of this.schemes()) {
+    for (const scheme of await this.schemes()) {
       try {
         return await this.distribute(scheme, outputs);
       } catch (e) {
@@ -206,8 +245,21 @@ class Planner {
     return layout.distribution.kind === 'reference' || tableRows(layout) <= this.broadcastMaxRows;
   }
 
-  /** Splits to try, most promising first: co-located groups by size, then files of the largest table. */
-  private schemes(): Scheme[] {
+  /** How many tasks a stage aims for: a few per free worker slot. */
+  private target(): number {
+    const perSlots = Math.floor(this.ctx.workerSlots * (this.ctx.tasksPerSlot ?? DEFAULT_TASKS_PER_SLOT));
+    // The coordinator holds a task's whole output until the task succeeds (so a retry never duplicates
+    // rows): a task reading at most maxTaskRows keeps that bounded however large the table.
+    const largest = Math.max(0, ...this.refs.map((r) => tableRows(r.layout)));
+    const bySize = this.ctx.maxTaskRows ? Math.ceil(largest / this.ctx.maxTaskRows) : 0;
+    return Math.max(1, perSlots, bySize);
+  }
+
+  /**
+   * Splits to try, most promising first: co-located groups by size, then files of the largest table,
+   * then (with a shuffle directory) repartitions of the large tables on a join or window key.
+   */
+  private async schemes(): Promise<Scheme[]> {
     const groups = new Map<string, { buckets: number; rows: number }>();
     for (const { layout } of this.refs) {
       const d = layout.distribution;
@@ -224,6 +276,11 @@ class Planner {
     const bySize = [...this.refs].sort((a, b) => tableRows(b.layout) - tableRows(a.layout));
     const large = bySize.filter((r) => !this.replicable(r.layout));
     for (const r of large.length ? large : bySize.slice(0, 1)) out.push({ kind: 'files', ref: r.ref });
+    if (this.ctx.shuffleDir !== undefined && large.length > 0) {
+      const candidates = this.refs.map((r) => ({ ...r, large: !this.replicable(r.layout) }));
+      const proposals = await shuffleProposals(this.stmt.node, candidates, this.target(), this.ctx.parser);
+      for (const p of proposals) out.push(shuffleScheme(p));
+    }
     return out;
   }
 
@@ -254,7 +311,7 @@ class Planner {
       ({ task, merge } = this.planRows(analyzer, a, outputs, canon));
     }
     const columns = await this.describe(task);
-    const tasks = await this.tasks(scheme, analyzer, a, task);
+    const { tasks, partitioning, writes } = await this.tasks(scheme, analyzer, a, task);
     const replicated = [
       ...new Set(
         [...analyzer.decisions].filter(([, d]) => d === 'replicated').map(([r]) => this.lookup(r)!.name),
@@ -269,20 +326,38 @@ class Planner {
       (n) => this.refs.find((r) => r.layout.name === n)?.layout.distribution.kind !== 'reference',
     );
     const stage: Stage = {
-      partitioning: scheme.kind === 'hash' ? 'buckets' : broadcast ? 'broadcast' : 'files',
+      partitioning: partitioning === 'files' && broadcast ? 'broadcast' : partitioning,
       output: TASK_RESULTS,
       columns,
       replicated,
       tasks,
     };
-    const reason =
-      scheme.kind === 'hash'
-        ? `${split.join(', ')} split by hash bucket (colocation group ${scheme.group})`
-        : `${split.join(', ')} split by files`;
+    let reason: string;
+    if (writes) {
+      const names = writes.refs.map((r) => `${this.lookup(r.ref)!.name} on ${r.column}`).join(', ');
+      const into =
+        scheme.kind === 'hash' && scheme.group !== SHUFFLE_GROUP
+          ? `the ${scheme.buckets} buckets of colocation group ${scheme.group}`
+          : `${scheme.kind === 'hash' ? scheme.buckets : 0} buckets`;
+      const stored = split.filter((n) => !writes.refs.some((r) => this.lookup(r.ref)!.name === n));
+      reason = `${names} repartitioned by hash into ${into} through shuffle files (${writes.stage.tasks.length} write tasks)`;
+      if (stored.length) reason += `; ${stored.join(', ')} split by hash bucket`;
+    } else if (scheme.kind === 'hash') {
+      reason = `${split.join(', ')} split by hash bucket (colocation group ${scheme.group})`;
+    } else {
+      reason = `${split.join(', ')} split by ${partitioning === 'files' ? 'files' : partitioning}`;
+    }
     const withReplicated = replicated.length
       ? `${reason}; ${replicated.join(', ')} read whole by every task`
       : reason;
-    return { mode: 'distributed', reason: withReplicated, stages: [stage], merge };
+    if (!writes) return { mode: 'distributed', reason: withReplicated, stages: [stage], merge };
+    return {
+      mode: 'distributed',
+      reason: withReplicated,
+      stages: [writes.stage, stage],
+      merge,
+      shuffleDir: this.ctx.shuffleDir!,
+    };
   }
 
   /**
@@ -370,8 +445,9 @@ class Planner {
     const names = [...outputs.map((_, i) => `c${i}`), ...hidden.map((_, j) => `s${j}`)];
     const innerModifiers: Modifier[] = [];
     if (distinct) innerModifiers.push(distinct);
+    // The ORDER BY picks the row DISTINCT ON keeps, and the rows a LIMIT keeps: then tasks apply it too.
+    if (order && (limit !== undefined || distinct?.distinct_on_targets.length)) innerModifiers.push(order);
     if (limit !== undefined) {
-      if (order) innerModifiers.push(order);
       innerModifiers.push({
         type: 'LIMIT_MODIFIER',
         limit: integerLiteral(limit + (offset ?? 0)),
@@ -427,24 +503,37 @@ class Planner {
     analyzer: DistributionAnalyzer,
     a: SelectAnalysis,
     node: SelectNode,
-  ): Promise<TaskSpec[]> {
-    const target = Math.max(
-      1,
-      Math.floor(this.ctx.workerSlots * (this.ctx.tasksPerSlot ?? DEFAULT_TASKS_PER_SLOT)),
-    );
+  ): Promise<{
+    tasks: TaskSpec[];
+    partitioning: Partitioning;
+    writes?: { stage: Stage; refs: { ref: BaseTableRef; column: string }[] };
+  }> {
+    const target = this.target();
     const pruned = await pruneFiles(a, this.ctx.parser);
     const filesOf = (ref: BaseTableRef) => pruned.files.get(ref) ?? this.lookup(ref)!.files;
     const split = [...analyzer.decisions].filter(([, d]) => d === 'partitioned').map(([r]) => r);
     const whole = [...analyzer.decisions].filter(([, d]) => d === 'replicated').map(([r]) => r);
-    let units: { files: Map<BaseTableRef, readonly LayoutFile[]>; buckets?: number[] }[];
+    const shuffledKeys =
+      scheme.kind === 'hash' ? (scheme.shuffled ?? new Map<BaseTableRef, string>()) : new Map();
+    const shuffled = split.filter((r) => shuffledKeys.has(r));
+    if (shuffledKeys.size > 0 && shuffled.length === 0) {
+      throw new NotDistributable('no repartitioned table is split');
+    }
+    const stored = split.filter((r) => !shuffledKeys.has(r));
+    type Unit = { shares: Map<BaseTableRef, ScanShare>; buckets?: number[] };
+    let units: Unit[];
+    let partitioning: Partitioning;
     if (scheme.kind === 'files') {
-      const groups = packTasks(filesOf(scheme.ref), (f) => f.bytes || f.rows, target);
-      units = groups.map((g) => ({ files: new Map([[scheme.ref, g]]) }));
+      const layout = this.lookup(scheme.ref)!;
+      const result = await this.split(scheme.ref, layout, filesOf(scheme.ref), a, target);
+      partitioning = result.partitioning;
+      units = result.shares.map((share) => ({ shares: new Map([[scheme.ref, share]]) }));
     } else {
+      partitioning = shuffled.length ? 'repartition' : 'buckets';
       const spine = new Set(a.spine.map((b) => b.table?.ref));
-      const required = split.filter((r) => spine.has(r) || pruned.filtered.has(r));
+      const required = stored.filter((r) => spine.has(r) || pruned.filtered.has(r));
       const byBucket = new Map<number, Map<BaseTableRef, LayoutFile[]>>();
-      for (const ref of split) {
+      for (const ref of stored) {
         for (const f of this.lookup(ref)!.files) {
           if (f.bucket === undefined || f.bucket < 0 || f.bucket >= scheme.buckets) {
             throw new NotDistributable(`${this.lookup(ref)!.name} has a file outside its hash buckets`);
@@ -456,21 +545,26 @@ class Planner {
           byBucket.set(f.bucket!, m);
         }
       }
-      // A bucket without rows of a table every result row needs yields nothing.
+      // A bucket without rows of a table every result row needs yields nothing. Shuffled tables may
+      // have rows in any bucket.
       const buckets = [...Array(scheme.buckets).keys()].filter((b) =>
         required.every((r) => (byBucket.get(b)?.get(r)?.length ?? 0) > 0),
       );
+      const rowsPerBucket = shuffled.reduce((n, r) => n + tableRows(this.lookup(r)!), 0) / scheme.buckets;
       const weight = (b: number) =>
+        rowsPerBucket +
         [...(byBucket.get(b)?.values() ?? [])].flat().reduce((n, f) => n + (f.bytes || f.rows), 0);
       units = packTasks(buckets, weight, target).map((group) => {
-        const files = new Map<BaseTableRef, readonly LayoutFile[]>();
-        for (const ref of split)
-          files.set(
-            ref,
-            group.flatMap((b) => byBucket.get(b)?.get(ref) ?? []),
-          );
-        return { files, buckets: group };
+        const shares = new Map<BaseTableRef, ScanShare>();
+        for (const ref of stored)
+          shares.set(ref, { files: group.flatMap((b) => byBucket.get(b)?.get(ref) ?? []) });
+        return { shares, buckets: group };
       });
+    }
+    let writes: { stage: Stage; refs: { ref: BaseTableRef; column: string }[] } | undefined;
+    const shuffleFiles = new Map<BaseTableRef, { columns: readonly LayoutColumn[]; paths: string[] }>();
+    if (shuffled.length && scheme.kind === 'hash') {
+      writes = await this.shuffleStage(scheme, shuffled, analyzer, a, filesOf, target, shuffleFiles);
     }
     const shared = new Map<AstObject, unknown>();
     for (const ref of whole) shared.set(ref, await this.relations.scan(ref, this.lookup(ref)!, filesOf(ref)));
@@ -482,25 +576,144 @@ class Planner {
     for (const unit of units) {
       const scans = new Map(shared);
       const files: Record<string, string[]> = {};
-      const add = (ref: BaseTableRef, list: readonly LayoutFile[]) => {
+      const add = (ref: BaseTableRef, list: readonly string[]) => {
         const name = this.lookup(ref)!.name;
-        files[name] = [...new Set([...(files[name] ?? []), ...list.map((f) => f.path)])];
+        files[name] = [...new Set([...(files[name] ?? []), ...list])];
       };
-      for (const ref of split) {
-        const list = unit.files.get(ref) ?? [];
-        scans.set(ref, await this.relations.scan(ref, this.lookup(ref)!, list));
-        add(ref, list);
+      for (const ref of stored) {
+        const share = unit.shares.get(ref) ?? { files: [] };
+        scans.set(ref, await this.relations.scanShare(ref, this.lookup(ref)!, share));
+        add(
+          ref,
+          share.files.map((f) => f.path),
+        );
       }
-      for (const ref of whole) add(ref, filesOf(ref));
+      for (const ref of shuffled) {
+        const sf = shuffleFiles.get(ref)!;
+        scans.set(
+          ref,
+          await this.relations.shuffled(ref, this.lookup(ref)!, sf.columns, sf.paths, unit.buckets ?? []),
+        );
+        add(ref, sf.paths);
+      }
+      for (const ref of whole)
+        add(
+          ref,
+          filesOf(ref).map((f) => f.path),
+        );
       const sql = await this.ctx.parser.deparse(cloneTree(statement(node), (n) => scans.get(n)));
       out.push({ sql, files, ...(unit.buckets ? { buckets: unit.buckets } : {}) });
     }
-    return out;
+    return { tasks: out, partitioning, ...(writes ? { writes } : {}) };
+  }
+
+  /** Splits one table reference's (pruned) files into about `target` shares; see splitFiles. */
+  private split(
+    ref: BaseTableRef,
+    layout: TableLayout,
+    files: readonly LayoutFile[],
+    a: SelectAnalysis,
+    target: number,
+  ): Promise<Split> {
+    // read_parquet's file_row_number would clash with a column of that name.
+    const plain =
+      !this.ctx.scanSql && !layout.columns.some((c) => c.name.toLowerCase() === 'file_row_number');
+    return splitFiles(layout, files, {
+      target,
+      slots: Math.max(1, this.ctx.workerSlots),
+      rowRanges: plain || (this.ctx.scanSql !== undefined && this.ctx.scanSqlRowRanges === true),
+      positional: plain,
+      minRowsPerTask: this.ctx.splitMinRows ?? DEFAULT_SPLIT_MIN_ROWS,
+      parser: this.ctx.parser,
+      prune: async (pieces) => {
+        // Row groups are pruned like files, by their own statistics (a top-level reference only).
+        if (!a.scope.bindings.some((b) => b.table?.ref === ref)) return pieces;
+        return (await pruneFiles(a, this.ctx.parser, new Map([[ref, pieces]]))).files.get(ref) ?? pieces;
+      },
+    });
+  }
+
+  /**
+   * The shuffle-write stage: every shuffled reference's files are split into about `target` shares, and
+   * each share's task writes its needed columns and passing rows, with their bucket, to one file.
+   */
+  private async shuffleStage(
+    scheme: Scheme & { kind: 'hash' },
+    shuffled: readonly BaseTableRef[],
+    analyzer: DistributionAnalyzer,
+    a: SelectAnalysis,
+    filesOf: (ref: BaseTableRef) => readonly LayoutFile[],
+    target: number,
+    shuffleFiles: Map<BaseTableRef, { columns: readonly LayoutColumn[]; paths: string[] }>,
+  ): Promise<{ stage: Stage; refs: { ref: BaseTableRef; column: string }[] }> {
+    const given = this.ctx.shuffleDir!;
+    const dir = given.endsWith('/') ? given.slice(0, -1) : given;
+    // Filters of every SELECT level reading a shuffled table (EXISTS subqueries, derived tables too).
+    const filters = new Map<BaseTableRef, Expr[]>();
+    for (const level of analyzer.analyses) {
+      for (const [ref, list] of pushdownFilters(level)) {
+        const known = filters.get(ref) ?? [];
+        const keys = new Set(known.map(exprKey));
+        filters.set(ref, [...known, ...list.filter((e) => !keys.has(exprKey(e)))]);
+      }
+    }
+    const tasks: TaskSpec[] = [];
+    const partitionings = new Set<Partitioning>();
+    const refs: { ref: BaseTableRef; column: string }[] = [];
+    for (const [i, ref] of shuffled.entries()) {
+      const layout = this.lookup(ref)!;
+      const keyColumn = scheme.shuffled!.get(ref)!;
+      refs.push({ ref, column: keyColumn });
+      const columns = neededColumns(this.stmt, ref, layout);
+      const result = await this.split(ref, layout, filesOf(ref), a, target);
+      partitionings.add(result.partitioning);
+      const paths: string[] = [];
+      for (const [k, share] of result.shares.entries()) {
+        const path = `${dir}/s${i}_${k}.parquet`;
+        paths.push(path);
+        const sql = await shuffleWriteSql(
+          {
+            layout,
+            share,
+            columns,
+            keyColumn,
+            keyType: scheme.keyType!,
+            buckets: scheme.buckets,
+            filters: filters.get(ref) ?? [],
+          },
+          this.relations,
+          this.ctx.parser,
+        );
+        tasks.push({ sql, files: { [layout.name]: share.files.map((f) => f.path) }, writes: path });
+      }
+      shuffleFiles.set(ref, { columns, paths });
+    }
+    const partitioning = partitionings.size === 1 ? [...partitionings][0]! : 'files';
+    return {
+      stage: {
+        kind: 'shuffle-write',
+        partitioning,
+        output: SHUFFLE_COUNTS,
+        columns: [{ name: 'Count', type: 'BIGINT' }],
+        replicated: [],
+        tasks,
+      },
+      refs,
+    };
   }
 }
 
+function shuffleScheme(p: ShuffleProposal): Scheme {
+  return { kind: 'hash', group: p.group, buckets: p.buckets, shuffled: p.shuffled, keyType: p.keyType };
+}
+
 function schemeName(s: Scheme): string {
-  return s.kind === 'hash' ? `co-located split of group ${s.group}` : `split of ${s.ref.table_name} by files`;
+  if (s.kind === 'files') return `split of ${s.ref.table_name} by files`;
+  if (s.shuffled?.size) {
+    const names = [...s.shuffled].map(([r, c]) => `${r.alias || r.table_name}.${c}`).join(', ');
+    return `repartition of ${names}`;
+  }
+  return `co-located split of group ${s.group}`;
 }
 
 function tableRows(layout: TableLayout): number {

@@ -4,14 +4,20 @@ import {
   type ColumnRefExpr,
   type ComparisonExpr,
   cloneTree,
+  columnRef,
+  conjuncts,
   type Expr,
+  type FunctionExpr,
   functionCall,
   isConstantExpr,
+  mapExpr,
   type OperatorExpr,
   selectNode,
   statement,
+  walkExpr,
 } from './ast.js';
 import type { SelectAnalysis } from './DistributionAnalyzer.js';
+import type { Binding } from './Scope.js';
 import type { SqlParser } from './SqlParser.js';
 import { quoteIdent, statLiteral } from './sqlText.js';
 import type { LayoutColumn, LayoutFile, TableLayout } from './types.js';
@@ -37,6 +43,8 @@ interface Predicate {
   readonly column: LayoutColumn;
   readonly op: Op;
   readonly constants: readonly Expr[];
+  /** The WHERE conjunct itself. */
+  readonly expr: Expr;
 }
 
 /** What pruning left of each table reference of the top-level FROM clause. */
@@ -75,11 +83,17 @@ const DIRECT: Record<string, Op> = {
  * have matched becomes a NULL-extended row the same conjunct filters out. IS NULL is not NULL-rejecting,
  * so it prunes only tables no outer join NULL-extends.
  */
-export async function pruneFiles(a: SelectAnalysis, parser: SqlParser): Promise<PruneResult> {
+export async function pruneFiles(
+  a: SelectAnalysis,
+  parser: SqlParser,
+  candidates?: ReadonlyMap<BaseTableRef, readonly LayoutFile[]>,
+): Promise<PruneResult> {
   const predicates = findPredicates(a);
   const files = new Map<BaseTableRef, readonly LayoutFile[]>();
   const filtered = new Set<BaseTableRef>();
-  for (const b of a.scope.bindings) if (b.table) files.set(b.table.ref, b.table.layout.files);
+  for (const b of a.scope.bindings) {
+    if (b.table) files.set(b.table.ref, candidates?.get(b.table.ref) ?? b.table.layout.files);
+  }
   if (predicates.length === 0) return { files, filtered };
   const types = await constantTypes(predicates, parser);
   const usable = predicates.filter((p, i) => comparable(p, types[i]!));
@@ -97,6 +111,54 @@ export async function pruneFiles(a: SelectAnalysis, parser: SqlParser): Promise<
     files.set(ref, kept);
   }
   return { files, filtered };
+}
+
+/**
+ * WHERE conjuncts of the SELECT `a` analyzed that a task may apply to one table reference's rows before
+ * anything is joined (a shuffle writes only the rows that pass), per reference, rewritten over the
+ * table's own column names:
+ * - any deterministic conjunct reading columns of that reference alone, when it is joined by inner
+ *   joins only (every result row holds one of its rows, so a row failing the conjunct is in none);
+ * - the conjuncts pruning uses (a column compared with constants, IS NOT NULL), whatever the joins: a
+ *   row failing one is rejected, and so is the NULL-extended row an outer join makes in its place.
+ */
+export function pushdownFilters(a: SelectAnalysis): Map<BaseTableRef, Expr[]> {
+  const out = new Map<BaseTableRef, Expr[]>();
+  const simple = new Set(findPredicates(a).map((p) => p.expr));
+  for (const c of conjuncts(a.node.where_clause)) {
+    let binding: Binding | undefined;
+    let pushable = true;
+    walkExpr(c, (x) => {
+      if (
+        x.class === 'SUBQUERY' ||
+        x.class === 'STAR' ||
+        x.class === 'PARAMETER' ||
+        x.class === 'WINDOW' ||
+        x.class === 'LAMBDA' ||
+        (x.class === 'FUNCTION' && VOLATILE_FUNCTIONS.has((x as FunctionExpr).function_name.toLowerCase()))
+      ) {
+        pushable = false;
+      } else if (x.class === 'COLUMN_REF') {
+        const r = a.scope.resolve((x as ColumnRefExpr).column_names);
+        if (r.kind !== 'column' || r.depth !== 0 || !r.binding.table || (binding && binding !== r.binding)) {
+          pushable = false;
+        } else binding = r.binding;
+      }
+      return pushable;
+    });
+    if (!pushable || !binding?.table || !binding.columns) continue;
+    if (!simple.has(c) && !a.spine.includes(binding)) continue;
+    const b = binding;
+    const table = b.table!;
+    const rewritten = mapExpr(c, (x) => {
+      if (x.class !== 'COLUMN_REF') return undefined;
+      const r = a.scope.resolve((x as ColumnRefExpr).column_names);
+      if (r.kind !== 'column') return undefined;
+      return columnRef(table.layout.columns[b.columns!.indexOf(r.column)]!.name);
+    });
+    out.set(table.ref, [...(out.get(table.ref) ?? []), rewritten]);
+  }
+  return out;
 }
 
 function findPredicates(a: SelectAnalysis): Predicate[] {
@@ -117,21 +179,24 @@ function findPredicates(a: SelectAnalysis): Predicate[] {
       const cmp = c as ComparisonExpr;
       const left = columnOf(cmp.left);
       const right = columnOf(cmp.right);
-      if (left && constant(cmp.right)) out.push({ ...left, op: DIRECT[c.type]!, constants: [cmp.right] });
-      else if (right && constant(cmp.left)) out.push({ ...right, op: FLIP[c.type]!, constants: [cmp.left] });
+      if (left && constant(cmp.right))
+        out.push({ ...left, op: DIRECT[c.type]!, constants: [cmp.right], expr: c });
+      else if (right && constant(cmp.left))
+        out.push({ ...right, op: FLIP[c.type]!, constants: [cmp.left], expr: c });
     } else if (c.type === 'COMPARE_BETWEEN') {
       const b = c as BetweenExpr;
       const col = columnOf(b.input);
       if (col && constant(b.lower) && constant(b.upper)) {
-        out.push({ ...col, op: 'between', constants: [b.lower, b.upper] });
+        out.push({ ...col, op: 'between', constants: [b.lower, b.upper], expr: c });
       }
     } else if (c.type === 'COMPARE_IN') {
       const [first, ...rest] = (c as OperatorExpr).children;
       const col = first && columnOf(first);
-      if (col && rest.length && rest.every(constant)) out.push({ ...col, op: 'in', constants: rest });
+      if (col && rest.length && rest.every(constant))
+        out.push({ ...col, op: 'in', constants: rest, expr: c });
     } else if (c.type === 'OPERATOR_IS_NOT_NULL') {
       const col = columnOf((c as OperatorExpr).children[0]!);
-      if (col) out.push({ ...col, op: 'is not null', constants: [] });
+      if (col) out.push({ ...col, op: 'is not null', constants: [], expr: c });
     } else if (c.type === 'OPERATOR_IS_NULL') {
       // IS NULL also holds for a NULL-extended row of an outer join, which skipping files of the table
       // would create: only a table joined by inner joins may be pruned by it.
@@ -139,7 +204,7 @@ function findPredicates(a: SelectAnalysis): Predicate[] {
       const r = e.class === 'COLUMN_REF' ? a.scope.resolve((e as ColumnRefExpr).column_names) : undefined;
       const col = columnOf(e);
       if (col && r?.kind === 'column' && a.spine.includes(r.binding))
-        out.push({ ...col, op: 'is null', constants: [] });
+        out.push({ ...col, op: 'is null', constants: [], expr: c });
     }
   }
   return out;

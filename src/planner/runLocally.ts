@@ -1,5 +1,6 @@
+import { mkdirSync, rmSync } from 'node:fs';
 import type { DuckDBInstance, DuckDBResultReader } from '@duckdb/node-api';
-import { quoteIdent } from './sqlText.js';
+import { quoteIdent, quoteLiteral } from './sqlText.js';
 import type { DistributedPlan, Stage } from './types.js';
 
 /** How runLocally runs tasks. */
@@ -21,6 +22,13 @@ let runs = 0;
  * 3. After every task, `merge.sql` runs on the coordinator with the stage output visible as its
  *    unqualified name (`task_results`); its result, names and types included, is the query's answer.
  *    Local and gathered plans have no stages: `merge.sql` is the whole query.
+ * 4. A plan with `shuffleDir` has a `shuffle-write` stage first. The directory is created (empty) before
+ *    any stage runs. Each of the stage's tasks runs as `COPY (<task.sql>) TO '<task.writes>'
+ *    (FORMAT parquet)`, writing the SELECT's rows in their order; the COPY's one-row `Count` result goes
+ *    to the stage's output. The next stage starts only once every write task has succeeded, so every
+ *    shuffle file is complete when it is read. A failed or superseded attempt may leave its file (or
+ *    DuckDB's `tmp_` file beside it) half written: a retry rewrites it whole, and no two attempts of one
+ *    write task may run at once. The directory is removed after the merge, whatever the outcome.
  */
 export async function runLocally(
   plan: DistributedPlan,
@@ -28,6 +36,7 @@ export async function runLocally(
   options: RunLocallyOptions = {},
 ): Promise<DuckDBResultReader> {
   const schema = `mallard_run_${process.pid}_${++runs}`;
+  if (plan.shuffleDir) mkdirSync(plan.shuffleDir, { recursive: true });
   const setup = await instance.connect();
   try {
     if (plan.stages.length) await setup.run(`CREATE SCHEMA ${quoteIdent(schema)}`);
@@ -40,8 +49,12 @@ export async function runLocally(
       merge.closeSync();
     }
   } finally {
-    if (plan.stages.length) await setup.run(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
-    setup.closeSync();
+    try {
+      if (plan.stages.length) await setup.run(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
+    } finally {
+      setup.closeSync();
+      if (plan.shuffleDir) rmSync(plan.shuffleDir, { recursive: true, force: true });
+    }
   }
 }
 
@@ -64,7 +77,14 @@ async function runStage(
     const conn = await instance.connect();
     try {
       for (let i = next++; i < stage.tasks.length; i = next++) {
-        await conn.run(`INSERT INTO ${target} SELECT * FROM (${stage.tasks[i]!.sql})`);
+        const task = stage.tasks[i]!;
+        if (stage.kind === 'shuffle-write') {
+          const copy = `COPY (${task.sql}) TO ${quoteLiteral(task.writes!)} (FORMAT parquet)`;
+          const written = (await conn.runAndReadAll(copy)).getRows()[0]?.[0];
+          await conn.run(`INSERT INTO ${target} VALUES (${BigInt(written as bigint).toString()})`);
+        } else {
+          await conn.run(`INSERT INTO ${target} SELECT * FROM (${task.sql})`);
+        }
       }
     } finally {
       conn.closeSync();

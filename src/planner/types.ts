@@ -23,6 +23,24 @@ export interface ColumnStat {
   readonly nulls: number | null;
 }
 
+/** One row group of a Parquet file, in file order. */
+export interface LayoutRowGroup {
+  readonly rows: number;
+  /** Compressed bytes, when known (task weights fall back to rows). */
+  readonly bytes?: number;
+  /** Keyed by column name, as LayoutFile.stats; a row group without them is never skipped. */
+  readonly stats?: Readonly<Record<string, ColumnStat>>;
+}
+
+/**
+ * Rows `[start, end)` of one file by position (DuckDB's `file_row_number`, counted from 0 over every
+ * row the file holds, deleted or not).
+ */
+export interface RowRange {
+  readonly start: number;
+  readonly end: number;
+}
+
 /** One Parquet file of a table. */
 export interface LayoutFile {
   /** What `read_parquet` is given (absolute, or relative to the directory tasks run in). */
@@ -33,6 +51,17 @@ export interface LayoutFile {
   readonly bucket?: number;
   /** Keyed by column name; a column without an entry is never used to skip the file. */
   readonly stats?: Readonly<Record<string, ColumnStat>>;
+  /**
+   * The file's row groups in order, when the catalog knows them: a table with fewer files than task
+   * slots is then split at row-group boundaries (`rows` of each must add up to the file's row count as
+   * `file_row_number` counts them).
+   */
+  readonly rowGroups?: readonly LayoutRowGroup[];
+  /**
+   * Set only by the planner, on the files it hands a ScanSql (PlanContext.scanSqlRowRanges): read only
+   * these rows of the file. Layouts from the catalog never carry it.
+   */
+  readonly rowRange?: RowRange;
 }
 
 /**
@@ -70,20 +99,43 @@ export interface TableLayout {
 export type PlanMode = 'local' | 'distributed' | 'gathered';
 
 /**
- * How a stage's tasks divide the data: `files` (groups of whole files of one table), `buckets`
- * (matching hash buckets of co-located tables), `broadcast` (files of one table, other large-ish tables
- * read whole by every task). `row-groups` and `repartition` are reserved for splitting inside files and
- * for shuffles; this planner does not produce them yet.
+ * How a stage's tasks divide the data:
+ * - `files`: groups of whole files of one table;
+ * - `row-groups`: ranges of row groups of a table's files (`file_row_number` ranges aligned to row-group
+ *   boundaries), for a table with fewer files than task slots;
+ * - `range`: value ranges of one column (from its min/max statistics), when row groups are unknown;
+ * - `modulo`: row position (or row hash) modulo the task count, the last resort;
+ * - `buckets`: matching hash buckets of co-located tables;
+ * - `broadcast`: files of one table, other large-ish tables read whole by every task;
+ * - `repartition`: hash buckets of shuffle files a `shuffle-write` stage wrote (with co-located tables'
+ *   matching buckets, if any).
  */
-export type Partitioning = 'files' | 'row-groups' | 'buckets' | 'broadcast' | 'repartition';
+export type Partitioning =
+  | 'files'
+  | 'row-groups'
+  | 'range'
+  | 'modulo'
+  | 'buckets'
+  | 'broadcast'
+  | 'repartition';
 
-/** One unit of work: a DuckDB SELECT statement whose rows go to the stage's output relation. */
+/**
+ * One unit of work: one DuckDB SELECT. In a `select` stage its rows go to the stage's output relation;
+ * in a `shuffle-write` stage they go to the Parquet file `writes` names, in their order, as
+ * `COPY (<sql>) TO '<writes>' (FORMAT parquet)` writes them, and that statement's one-row result
+ * (`Count BIGINT`: the rows written) goes to the output relation.
+ */
 export interface TaskSpec {
   readonly sql: string;
-  /** The files the task reads, by table (for locality and for EXPLAIN). */
+  /** The files the task reads, by table (for locality and for EXPLAIN); shuffle files included. */
   readonly files: Readonly<Record<string, readonly string[]>>;
-  /** The hash buckets the task covers, for a `buckets` stage. */
+  /** The hash buckets the task covers, for a `buckets` or `repartition` stage. */
   readonly buckets?: readonly number[];
+  /**
+   * The shuffle file a `shuffle-write` task writes, directly inside DistributedPlan.shuffleDir and
+   * spelled as LayoutFile.path is (the next stage's SQL reads it by that name).
+   */
+  readonly writes?: string;
 }
 
 /** A column of a stage's output relation, with DuckDB's type. */
@@ -92,8 +144,17 @@ export interface PlanColumn {
   readonly type: string;
 }
 
-/** One set of tasks that run independently of each other. */
+/**
+ * One set of tasks that run independently of each other. A stage starts only once every task of the
+ * stage before it has succeeded.
+ * - `select` (also when `kind` is absent): each task is a SELECT whose rows go to `output`.
+ * - `shuffle-write`: each task writes its SELECT's rows to one shuffle file (TaskSpec.writes): its share
+ *   of one table's rows with their bucket in the INTEGER column `__mallard_bucket`, sorted by it;
+ *   `output` collects the row counts (`Count BIGINT`), which nothing reads. The next stage's tasks read
+ *   the files.
+ */
 export interface Stage {
+  readonly kind?: 'select' | 'shuffle-write';
   readonly partitioning: Partitioning;
   /** The relation the coordinator appends every task's rows to, e.g. `task_results`. */
   readonly output: string;
@@ -136,4 +197,10 @@ export interface DistributedPlan {
   readonly reason?: string;
   readonly stages: readonly Stage[];
   readonly merge: MergeSpec;
+  /**
+   * Set when a stage writes shuffle files: PlanContext.shuffleDir, under which every shuffle file of
+   * the plan lies (directly). The runner creates it before the first stage and deletes it, files and
+   * all, once the query has ended (succeeded, failed or canceled).
+   */
+  readonly shuffleDir?: string;
 }

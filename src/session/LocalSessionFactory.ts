@@ -1,4 +1,5 @@
 import { PgError } from '../../protocol/pg/PgError.js';
+import type { DistributedRuntime } from '../distributed/DistributedRuntime.js';
 import type { Engine } from '../executor/Engine.js';
 import type { SessionExecutor } from '../executor/Executor.js';
 import { SessionSettings } from '../sql/SessionSettings.js';
@@ -15,6 +16,8 @@ export class LocalSessionFactory implements SessionFactory {
     private readonly parser: SqlParser,
     /** When given, tables live in the catalog's Parquet storage (src/tables), not in the DuckDB file. */
     private readonly storage?: TableStorage,
+    /** When given (with storage), SELECTs over catalog tables run on the cluster's workers. */
+    private readonly runtime?: DistributedRuntime,
   ) {}
 
   async create(init: SessionInit): Promise<Session> {
@@ -35,7 +38,7 @@ export class LocalSessionFactory implements SessionFactory {
     }
     const local = await this.engine.createSession();
     const executor: SessionExecutor = this.storage
-      ? new TableExecutor(local, this.storage, this.parser)
+      ? new TableExecutor(local, this.storage, this.parser, await this.runtime?.openPlanner())
       : local;
     if (settings.duckdbTimeZone !== 'UTC') await executor.setTimeZone?.(settings.duckdbTimeZone);
     return new Session(init, executor, this.parser, settings);

@@ -14,6 +14,7 @@ import type { EncodeOptions } from '../../protocol/pg/types/PgType.js';
 import type { PreparedQuery, SessionExecutor } from '../executor/Executor.js';
 import type { CopyOptions, SessionCommand } from '../sql/classifyStatement.js';
 import type { SessionSettings } from '../sql/SessionSettings.js';
+import { type CopyLoad, isBulkCopyTarget } from '../tables/SpooledCopy.js';
 import type { ClientChannel } from './Session.js';
 
 export interface CopyContext {
@@ -55,9 +56,11 @@ async function runToEnd(executor: SessionExecutor, sql: string): Promise<void> {
 }
 
 /**
- * COPY table FROM STDIN: CopyInResponse, then CopyData until CopyDone (or CopyFail). Rows are decoded
- * with PostgreSQL's input syntax per column type and inserted in batches; a bad row or CopyFail leaves
- * the table unchanged, and the error names the line.
+ * COPY table FROM STDIN: CopyInResponse, then CopyData until CopyDone (or CopyFail). An executor that
+ * can take the data whole (a catalog table, see TableExecutor.openCopy) gets the bytes as they come;
+ * otherwise, or when it hands them back, rows are decoded with PostgreSQL's input syntax per column
+ * type and inserted in batches. A bad row or CopyFail leaves the table unchanged, and the error names
+ * the line.
  */
 export async function copyIn(ctx: CopyContext, command: Extract<SessionCommand, { kind: 'copyFromStdin' }>) {
   const { channel, executor } = ctx;
@@ -157,16 +160,47 @@ export async function copyIn(ctx: CopyContext, command: Extract<SessionCommand, 
     pendingRows++;
   };
 
+  const decode = async (data: Buffer) => {
+    if (decoder instanceof CopyBinaryDecoder) decoder.push(data, onRow);
+    else decoder.push(data, onRow);
+    if (pendingRows >= INSERT_BATCH) await insertPending();
+  };
+
   if (!ctx.inTransaction) await runToEnd(executor, 'BEGIN TRANSACTION');
+  let bulk: CopyLoad | null = null;
   try {
+    try {
+      bulk = isBulkCopyTarget(executor) ? await executor.openCopy(command) : null;
+    } catch (err) {
+      // Reported at CopyDone, like a bad row: the client is already sending data.
+      failure = err;
+    }
     for (;;) {
       const m = await channel.next();
-      if (m.type === 'copyData') {
+      if (m.type === 'copyData' && bulk) {
         if (failure) continue;
         try {
-          if (decoder instanceof CopyBinaryDecoder) decoder.push(m.data, onRow);
-          else decoder.push(m.data, onRow);
-          if (pendingRows >= INSERT_BATCH) await insertPending();
+          const room = bulk.push(m.data);
+          if (room) await room;
+        } catch (err) {
+          failure = err;
+        }
+      } else if (m.type === 'copyDone' && bulk) {
+        if (failure) throw failure;
+        const outcome = await bulk.finish();
+        if ('rows' in outcome) {
+          total = outcome.rows;
+          break;
+        }
+        for await (const chunk of outcome.replay()) await decode(chunk);
+        if (decoder instanceof CopyBinaryDecoder) decoder.end();
+        else decoder.end(onRow);
+        await insertPending();
+        break;
+      } else if (m.type === 'copyData') {
+        if (failure) continue;
+        try {
+          await decode(m.data);
         } catch (err) {
           // Keep reading to CopyDone/CopyFail so the stream stays in step, then report.
           failure = err;
@@ -194,6 +228,7 @@ export async function copyIn(ctx: CopyContext, command: Extract<SessionCommand, 
     throw err;
   } finally {
     for (const q of inserts.values()) q.close();
+    await bulk?.close();
   }
   return total;
 }

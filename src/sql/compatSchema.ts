@@ -10,8 +10,22 @@
  * same PostgreSQL types as protocol/pg/types/pgTypeFor.ts.
  */
 
+import {
+  DIALECT_CATALOG,
+  DIVISION_BY_ZERO_MESSAGE,
+  DIVISION_MACRO_SQL,
+} from '../../protocol/cluster/taskDialect.js';
+
 /** The attached database holding the compatibility objects. */
-export const COMPAT_CATALOG = 'mallard_catalog';
+export const COMPAT_CATALOG = DIALECT_CATALOG;
+
+/**
+ * The attached in-memory database where src/tables/CatalogMirror keeps empty DuckDB copies of the
+ * Parquet catalog's schemas, tables, views and sequences, so that DuckDB's own catalog functions (and
+ * so pg_class, pg_attribute, information_schema, ...) list them. Its `main` schema stands for the
+ * session database's `main`: relations in it are shown in that namespace.
+ */
+export const MIRROR_CATALOG = 'mallard_parquet';
 
 /** pg_catalog relations replaced by COMPAT_CATALOG.main views of the same name. */
 export const COMPAT_RELATIONS: ReadonlySet<string> = new Set([
@@ -70,7 +84,7 @@ export const REG_CAST_MACROS = {
 export const DIVISION_MACROS = { '/': 'pg_div', '%': 'pg_mod', mod: 'pg_mod' } as const;
 
 /** The message of DuckDB's error() that the division macros raise, PostgreSQL's own text. */
-export const DIVISION_BY_ZERO_MESSAGE = 'division by zero';
+export { DIVISION_BY_ZERO_MESSAGE };
 
 interface BuiltinType {
   oid: number;
@@ -320,6 +334,14 @@ const DUCKDB_TYPE_OIDS: [duckdbType: string, oid: number][] = [
  */
 export const COMPAT_SCHEMA: readonly string[] = [
   `ATTACH IF NOT EXISTS ':memory:' AS ${COMPAT_CATALOG}`,
+  `ATTACH IF NOT EXISTS ':memory:' AS ${MIRROR_CATALOG}`,
+  // The catalog's (PostgreSQL's) names of mirrored constraints; DuckDB names them itself.
+  `CREATE TABLE IF NOT EXISTS ${C}.mirror_constraint_names (table_oid BIGINT, constraint_index BIGINT, name VARCHAR)`,
+  // A mirrored relation in the mirror's `main` belongs to the session database's `main` namespace.
+  `CREATE OR REPLACE MACRO ${C}.nsp(schema_oid) AS CASE WHEN schema_oid = (
+      SELECT oid FROM duckdb_schemas() WHERE database_name = '${MIRROR_CATALOG}' AND schema_name = 'main')
+    THEN (SELECT oid FROM duckdb_schemas() WHERE database_name = current_database() AND schema_name = 'main')
+    ELSE schema_oid END`,
   `CREATE OR REPLACE TABLE ${C}.duckdb_type_oids AS SELECT * FROM (VALUES ${DUCKDB_TYPE_OIDS.map(
     ([t, oid]) => `(${literal(t)}, ${oid})`,
   ).join(', ')}) AS m(duckdb_type, oid)`,
@@ -347,7 +369,8 @@ export const COMPAT_SCHEMA: readonly string[] = [
     SELECT oid, CASE WHEN database_name = 'temp' THEN 'pg_temp' ELSE schema_name END AS nspname, 10 AS nspowner, NULL::VARCHAR AS nspacl
     FROM duckdb_schemas()
     WHERE database_name = current_database() OR database_name = 'temp'
-       OR (database_name = 'system' AND schema_name IN ('pg_catalog', 'information_schema'))`,
+       OR (database_name = 'system' AND schema_name IN ('pg_catalog', 'information_schema'))
+       OR (database_name = '${MIRROR_CATALOG}' AND schema_name <> 'main')`,
   // Joins, not macros: a CASE macro nested in another is inlined into every branch, and the
   // expression grows past what DuckDB binds quickly.
   `CREATE OR REPLACE VIEW ${C}.pg_attribute AS
@@ -379,7 +402,8 @@ export const COMPAT_SCHEMA: readonly string[] = [
   // the constraint indexes need. The OID is DuckDB's own pg_constraint's; NOT NULL is no constraint
   // row in PostgreSQL 15. A PRIMARY KEY or UNIQUE constraint's index shares its constraint's OID.
   `CREATE OR REPLACE VIEW ${C}.constraint_info AS
-    SELECT d.table_oid * 1000000 + d.constraint_index AS oid, d.constraint_name AS conname, d.schema_oid AS connamespace,
+    SELECT d.table_oid * 1000000 + d.constraint_index AS oid, coalesce(mn.name, d.constraint_name) AS conname,
+      ${C}.nsp(d.schema_oid) AS connamespace,
       CASE d.constraint_type WHEN 'CHECK' THEN 'c' WHEN 'UNIQUE' THEN 'u' WHEN 'PRIMARY KEY' THEN 'p' ELSE 'f' END AS contype,
       d.table_oid AS conrelid, coalesce(r.table_oid, 0) AS confrelid,
       [(i + 1)::SMALLINT for i in d.constraint_column_indexes] AS conkey, d.expression AS conbin,
@@ -392,6 +416,7 @@ export const COMPAT_SCHEMA: readonly string[] = [
         ELSE d.constraint_type || ' (' || array_to_string([${C}.quote_ident(n) for n in d.constraint_column_names], ', ') || ')'
       END AS condef
     FROM duckdb_constraints() d
+    LEFT JOIN ${C}.mirror_constraint_names mn ON mn.table_oid = d.table_oid AND mn.constraint_index = d.constraint_index
     LEFT JOIN duckdb_tables() r
       ON r.database_name = d.database_name AND r.schema_name = d.schema_name AND r.table_name = d.referenced_table
     WHERE d.constraint_type IN ('CHECK', 'UNIQUE', 'PRIMARY KEY', 'FOREIGN KEY')`,
@@ -401,7 +426,7 @@ export const COMPAT_SCHEMA: readonly string[] = [
     SELECT *, 'CREATE ' || CASE WHEN indisunique THEN 'UNIQUE ' ELSE '' END || 'INDEX ' || ${C}.quote_ident(relname)
         || ' ON ' || ${C}.quote_ident(schema_name) || '.' || ${C}.quote_ident(table_name) || ' USING btree (' || columns || ')' AS indexdef
     FROM (
-      SELECT index_oid AS oid, index_name AS relname, schema_oid AS relnamespace, table_oid AS indrelid,
+      SELECT index_oid AS oid, index_name AS relname, ${C}.nsp(schema_oid) AS relnamespace, table_oid AS indrelid,
         is_unique AS indisunique, is_primary AS indisprimary, NULL::SMALLINT[] AS conkey, columns, schema_name, table_name
       FROM (SELECT *, left(rtrim(substr(on_rest, strpos(on_rest, '(') + 1), '; '), -1) AS columns
             FROM (SELECT *, substr(sql, strpos(sql, ' ON ') + 4) AS on_rest FROM duckdb_indexes()))
@@ -410,9 +435,9 @@ export const COMPAT_SCHEMA: readonly string[] = [
       FROM ${C}.constraint_info WHERE contype IN ('p', 'u'))`,
   // Every relation's name, for the reg* casts: lighter than pg_class, which they would otherwise bind.
   `CREATE OR REPLACE VIEW ${C}.relation_names AS
-    SELECT table_oid AS oid, table_name AS relname, schema_oid AS relnamespace FROM duckdb_tables()
-    UNION ALL SELECT view_oid, view_name, schema_oid FROM duckdb_views()
-    UNION ALL SELECT sequence_oid, sequence_name, schema_oid FROM duckdb_sequences()
+    SELECT table_oid AS oid, table_name AS relname, ${C}.nsp(schema_oid) AS relnamespace FROM duckdb_tables()
+    UNION ALL SELECT view_oid, view_name, ${C}.nsp(schema_oid) FROM duckdb_views()
+    UNION ALL SELECT sequence_oid, sequence_name, ${C}.nsp(schema_oid) FROM duckdb_sequences()
     UNION ALL SELECT oid, relname, relnamespace FROM ${C}.index_info`,
   // indkey maps a plain column to its attnum and anything else to 0, as PostgreSQL does for expressions.
   `CREATE OR REPLACE VIEW ${C}.pg_index AS
@@ -442,7 +467,7 @@ export const COMPAT_SCHEMA: readonly string[] = [
   // relreplident), with the constraint indexes, the heap and btree access methods, and
   // relhastriggers where PostgreSQL would have foreign-key triggers (psql lists foreign keys then).
   `CREATE OR REPLACE VIEW ${C}.pg_class AS
-    SELECT c.oid, c.relname, c.relnamespace, 0 AS reltype, 0 AS reloftype, 10 AS relowner,
+    SELECT c.oid, c.relname, ${C}.nsp(c.relnamespace) AS relnamespace, 0 AS reltype, 0 AS reloftype, 10 AS relowner,
       CASE c.relkind WHEN 'r' THEN 2 WHEN 'i' THEN 403 ELSE 0 END AS relam, 0 AS relfilenode, 0 AS reltablespace,
       0 AS relpages, c.reltuples::FLOAT AS reltuples, 0 AS relallvisible, 0 AS reltoastrelid,
       ix.indrelid IS NOT NULL AS relhasindex, false AS relisshared,
@@ -551,15 +576,7 @@ export const COMPAT_SCHEMA: readonly string[] = [
     ELSE ${C}.regtype_scalar_oid(type_text) END`,
   `CREATE OR REPLACE MACRO ${C}.regtype_name(reg_oid) AS
     CASE WHEN reg_oid IS NULL THEN NULL WHEN reg_oid = 0 THEN '-' ELSE coalesce(nullif(${C}.format_type(reg_oid, NULL), '???'), CAST(reg_oid AS VARCHAR)) END`,
-  // CASE runs error() only for the rows whose divisor is zero (DuckDB does not fold an unselected
-  // branch at bind time), and its type is that of the division itself. Like PostgreSQL's strict
-  // operators, a NULL dividend gives NULL even over zero; the AND looks at the dividend only for
-  // zero divisors. The macro repeats its arguments, so a volatile divisor (random()) is evaluated
-  // twice.
-  `CREATE OR REPLACE MACRO ${C}.pg_div(dividend, divisor) AS
-    CASE WHEN divisor = 0 AND dividend IS NOT NULL THEN error('${DIVISION_BY_ZERO_MESSAGE}') ELSE dividend / divisor END`,
-  `CREATE OR REPLACE MACRO ${C}.pg_mod(dividend, divisor) AS
-    CASE WHEN divisor = 0 AND dividend IS NOT NULL THEN error('${DIVISION_BY_ZERO_MESSAGE}') ELSE dividend % divisor END`,
+  ...DIVISION_MACRO_SQL,
   `CREATE OR REPLACE MACRO ${C}.regnamespace_oid(name) AS
     (SELECT n.oid FROM ${C}.pg_namespace n WHERE n.nspname = replace(name, '"', '') LIMIT 1)`,
   `CREATE OR REPLACE MACRO ${C}.regnamespace_name(ns_oid) AS

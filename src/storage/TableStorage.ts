@@ -24,12 +24,12 @@ import type {
 import type { CatalogView } from '../catalog/CatalogView.js';
 import type { Logger } from '../log.js';
 import { buildRelation, type RelationOptions, ROW_ID_COLUMN } from './buildRelation.js';
-import { checkConstraints } from './checkConstraints.js';
+import { checkConstraints, type KnownRows } from './checkConstraints.js';
 import { columnAlias, decodeFromFile, encodeForInline, physicalName } from './columnCodec.js';
 import { bucketExpr, hashFunctionName } from './hashBucket.js';
 import { type ResolvedType, resolveColumnType } from './resolveColumnType.js';
 import { bindArgs, paramCount, type SqlParams } from './sqlParams.js';
-import { quoteIdent, stringList } from './sqlText.js';
+import { quoteIdent, quoteLiteral, stringList } from './sqlText.js';
 import {
   type FileWriteOptions,
   type WrittenFiles,
@@ -81,6 +81,19 @@ export interface ScanTask {
   readonly bytes: number;
   /** The rows of this task, with the table's column names (see buildRelation). */
   readonly sql: string;
+}
+
+/**
+ * A bulk load into one table inside a transaction (COPY FROM STDIN): rows are written to Parquet as
+ * they come, checked against the constraints once at the end, and only then added to the table.
+ */
+export interface BulkLoad {
+  /** Writes the rows of `sourceSql` (one column per table column, in table order) as new files. */
+  write(sourceSql: string, params?: SqlParams): Promise<number>;
+  /** Checks every row written against the constraints and adds the files; returns the row count. */
+  finish(): Promise<number>;
+  /** Removes everything written; the transaction is as it was when the load began. */
+  abort(): Promise<void>;
 }
 
 export interface VacuumResult {
@@ -444,6 +457,50 @@ export class TableStorage {
         return written.rows;
       }),
     );
+  }
+
+  /** Starts a bulk load into `ref` in `txn` (see BulkLoad). */
+  bulkLoad(txn: CatalogTransaction, ref: TableRef): BulkLoad {
+    const sp = txn.savepoint();
+    const tableId = txn.view.requireTable(ref).def.id;
+    const files: DataFile[] = [];
+    let rows = 0;
+    let settled = false;
+    const settle = () => {
+      if (settled) throw new Error('the bulk load has ended');
+    };
+    return {
+      write: (sourceSql, params = []) => {
+        settle();
+        const def = txn.view.requireTable(tableId).def;
+        return this.#withConn(async (conn) => {
+          const written = await this.#writeFiles(conn, txn, def, sourceSql, params);
+          files.push(...written.files);
+          rows += written.rows;
+          return written.rows;
+        });
+      },
+      finish: async () => {
+        settle();
+        settled = true;
+        try {
+          if (!files.length) return 0;
+          const t = txn.view.requireTable(tableId);
+          const newRows = buildRelation({ ...emptyEntry(t.def), files }, { root: this.dataDir });
+          const known = await this.#withConn((conn) => knownRows(conn, t.def, files, rows));
+          await this.#withConn((conn) => checkConstraints(conn, t, newRows, this.dataDir, { known }));
+          txn.addFiles(tableId, files);
+          return rows;
+        } catch (err) {
+          if (txn.status === 'active') await txn.rollbackTo(sp);
+          throw err;
+        }
+      },
+      abort: async () => {
+        settled = true;
+        if (txn.status === 'active') await txn.rollbackTo(sp);
+      },
+    };
   }
 
   /** DELETE [WHERE]: `where` is SQL over the table's column names (the table is aliased by its name). */
@@ -965,6 +1022,57 @@ export class TableStorage {
 
 function emptyEntry(def: TableDef): TableEntry {
   return { def, files: [], deletes: new Map(), inline: [], stats: null };
+}
+
+/**
+ * The NULL counts of each column and [min, max] of each key's first column over `files`, from their
+ * write statistics (see checkConstraints' `known`); a column some file has no statistics for is left out.
+ */
+async function knownRows(
+  conn: DuckDBConnection,
+  def: TableDef,
+  files: readonly DataFile[],
+  rows: number,
+): Promise<KnownRows> {
+  const nulls = new Map<number, number>();
+  const ranges = new Map<number, { lo: string | null; hi: string | null }>();
+  const keyed = new Set(def.constraints.filter((k) => k.kind !== 'check').map((k) => k.columns[0]));
+  for (const c of def.columns) {
+    let n = 0;
+    const mins: string[] = [];
+    const maxs: string[] = [];
+    let complete = true;
+    let ranged = true;
+    for (const f of files) {
+      const s = f.stats[String(c.id)];
+      if (!s || s.nullCount === null) {
+        complete = false;
+        break;
+      }
+      n += s.nullCount;
+      if (s.nullCount === f.rows) continue;
+      if (s.min === null || s.max === null) ranged = false;
+      else {
+        mins.push(s.min);
+        maxs.push(s.max);
+      }
+    }
+    if (!complete) continue;
+    nulls.set(c.id, n);
+    if (!ranged || !keyed.has(c.id)) continue;
+    if (!mins.length) {
+      ranges.set(c.id, { lo: null, hi: null });
+      continue;
+    }
+    // Compared as the column's type, printed as DuckDB prints it (what the probe would have said).
+    const list = (xs: string[]) => `[${xs.map((x) => `CAST(${quoteLiteral(x)} AS ${c.type})`).join(', ')}]`;
+    const r = await conn.runAndReadAll(
+      `SELECT CAST(list_min(${list(mins)}) AS VARCHAR), CAST(list_max(${list(maxs)}) AS VARCHAR)`,
+    );
+    const [lo, hi] = r.getRows()[0]!;
+    ranges.set(c.id, { lo: lo === null ? null : String(lo), hi: hi === null ? null : String(hi) });
+  }
+  return { rows, nulls, ranges };
 }
 
 function inlineIds(t: TableEntry): number[] {

@@ -25,6 +25,11 @@ export interface RelationOptions {
   readonly inline?: boolean;
   /** Only these inline row ids (default: all). */
   readonly inlineIds?: ReadonlySet<number>;
+  /**
+   * Only rows `[start, end)` by position (`file_row_number`) of these data files, by file id; files not
+   * named are read whole. DuckDB skips the row groups outside the range.
+   */
+  readonly rowRanges?: ReadonlyMap<number, readonly { readonly start: number; readonly end: number }[]>;
 }
 
 /**
@@ -97,7 +102,8 @@ function fileGroupSql(table: TableEntry, files: readonly DataFile[], options: Re
       deleted.push(`SELECT CAST(${i} AS UBIGINT) AS fi, pos FROM read_parquet(${stringList(paths)})`);
     }
   });
-  const positional = options.rowId || deleted.length > 0;
+  const ranges = files.flatMap((f, i) => (options.rowRanges?.get(f.id) ?? []).map((r) => ({ i, r })));
+  const positional = options.rowId || deleted.length > 0 || ranges.length > 0;
   if (options.rowId) {
     const rowId =
       files.length === 1
@@ -110,6 +116,14 @@ function fileGroupSql(table: TableEntry, files: readonly DataFile[], options: Re
   let sql = `SELECT ${select.join(', ')} FROM read_parquet(${paths}, hive_partitioning=false${positional ? ', file_row_number=true' : ''}) AS d`;
   if (deleted.length) {
     sql += ` ANTI JOIN (${deleted.join(' UNION ALL ')}) AS x ON d.file_index = x.fi AND d.file_row_number = x.pos`;
+  }
+  if (ranges.length) {
+    const whole = files.flatMap((f, i) => (options.rowRanges?.has(f.id) ? [] : [`d.file_index = ${i}`]));
+    const cut = ranges.map(
+      ({ i, r }) =>
+        `(d.file_index = ${i} AND d.file_row_number >= ${r.start} AND d.file_row_number < ${r.end})`,
+    );
+    sql += ` WHERE ${[...whole, ...cut].join(' OR ')}`;
   }
   return sql;
 }

@@ -14,6 +14,20 @@ export interface CheckOptions {
    * comparing text, and only those reach DuckDB.
    */
   readonly exactText?: (c: ColumnDef) => boolean;
+  /**
+   * What is already known of the new rows (from the statistics of the files they were written to):
+   * their count, NULLs per column id, and [min, max] (DuckDB's VARCHAR form) per column id. When it
+   * covers every NOT NULL column and every key's first column and the table has no CHECK, the pass
+   * over the new rows that would find them is skipped.
+   */
+  readonly known?: KnownRows;
+}
+
+/** See CheckOptions.known. */
+export interface KnownRows {
+  readonly rows: number;
+  readonly nulls: ReadonlyMap<number, number>;
+  readonly ranges: ReadonlyMap<number, { readonly lo: string | null; readonly hi: string | null }>;
 }
 
 /** Up to this many new rows, inline rows are matched by key text rather than all sent to DuckDB. */
@@ -58,8 +72,11 @@ export async function checkConstraints(
     probes.push(`CAST(min(${first}) AS VARCHAR) AS lo${i}`, `CAST(max(${first}) AS VARCHAR) AS hi${i}`);
   });
   if (probes.length === 1) return;
-  const reader = await conn.runAndReadAll(`SELECT ${probes.join(', ')} FROM (${newRows}) AS ${alias}`);
-  const probe = reader.getRowObjects()[0]!;
+  const probe =
+    knownProbe(options.known, notNull, checks.length, keys) ??
+    (
+      await conn.runAndReadAll(`SELECT ${probes.join(', ')} FROM (${newRows}) AS ${alias}`)
+    ).getRowObjects()[0]!;
   notNull.forEach((c, i) => {
     if (probe[`n${i}`] === true) {
       throw new PgError(
@@ -128,6 +145,29 @@ export async function checkConstraints(
     );
     if (clash) throw uniqueViolation(def.schema, def.name, k.name, cols, clash);
   }
+}
+
+/** The probe's answers from what is known of the new rows, or null when that does not cover them. */
+function knownProbe(
+  known: KnownRows | undefined,
+  notNull: readonly ColumnDef[],
+  checks: number,
+  keys: readonly { readonly columns: readonly number[] }[],
+): Record<string, unknown> | null {
+  if (!known || checks > 0) return null;
+  const probe: Record<string, unknown> = { n: known.rows };
+  for (const [i, c] of notNull.entries()) {
+    const nulls = known.nulls.get(c.id);
+    if (nulls === undefined) return null;
+    probe[`n${i}`] = nulls > 0;
+  }
+  for (const [i, k] of keys.entries()) {
+    const range = known.ranges.get(k.columns[0]!);
+    if (!range) return null;
+    probe[`lo${i}`] = range.lo;
+    probe[`hi${i}`] = range.hi;
+  }
+  return probe;
 }
 
 /** Files whose recorded [min, max] of `column` meets [lo, hi], plus files without such statistics. */

@@ -13,13 +13,29 @@ import { SqlState } from '../../protocol/pg/sqlstate.js';
 import type { Catalog } from '../catalog/Catalog.js';
 import type { ColumnDef, TableEntry, ViewDef } from '../catalog/CatalogModel.js';
 import type { CatalogTransaction, ColumnSpec } from '../catalog/CatalogTransaction.js';
-import type { CatalogView } from '../catalog/CatalogView.js';
+import { CatalogView } from '../catalog/CatalogView.js';
+import { tasksRelationSql, workersRelationSql } from '../cluster/systemViews.js';
+import { bindParameters } from '../distributed/bindParameters.js';
+import {
+  type DistributedCursor,
+  type MergeSession,
+  startDistributedQuery,
+} from '../distributed/DistributedQuery.js';
+import type { SessionPlanner } from '../distributed/DistributedRuntime.js';
+import { CLUSTER_VIEWS, queriesRelationSql } from '../distributed/systemViews.js';
+import { coordinatorOnlyReason } from '../distributed/taskSafety.js';
 import type { PreparedQuery, QueryCursor, ResultColumn, SessionExecutor } from '../executor/Executor.js';
 import { mapDuckDBError } from '../executor/mapDuckDBError.js';
+import { forEachTableRef } from '../planner/ast.js';
+import { explainPlan } from '../planner/explain.js';
+import { SqlParseError } from '../planner/SqlParser.js';
+import type { CopyOptions } from '../sql/classifyStatement.js';
 import type { SqlParser, SqlTree } from '../sql/SqlParser.js';
 import { ROW_ID_COLUMN } from '../storage/buildRelation.js';
 import { bindArgs, type SqlParams } from '../storage/sqlParams.js';
+import { quoteLiteral } from '../storage/sqlText.js';
 import type { DistributionSpec, TableStorage } from '../storage/TableStorage.js';
+import { CatalogMirror } from './CatalogMirror.js';
 import {
   BufferedCursor,
   type CommandOutcome,
@@ -28,7 +44,7 @@ import {
   readAll,
 } from './CommandQuery.js';
 import { inferParamTypes } from './inferParamTypes.js';
-import { mallardTablesSql, SYSTEM_VIEWS } from './mallardTables.js';
+import { SYSTEM_VIEW_SQL } from './mallardTables.js';
 import {
   columnRef,
   constText,
@@ -40,6 +56,7 @@ import {
   returningTargets,
   selectStmt,
 } from './pgAst.js';
+import { RevalidatingQuery, relationNames, type SchemaStamp } from './RevalidatingQuery.js';
 import {
   CATALOG_FUNCTIONS,
   callsFunction,
@@ -47,6 +64,7 @@ import {
   rewriteSelect,
   type SelectRewriter,
 } from './rewriteSelect.js';
+import { type CopyLoad, copyableOptions, copyableType, SpooledCopy } from './SpooledCopy.js';
 import { type StagePlan, stagePlan } from './stagePlan.js';
 import {
   columnSpec,
@@ -121,12 +139,22 @@ export class TableExecutor implements SessionExecutor {
   readonly #duckTypes = new Map<string, DuckDBType>();
   #pending: PendingLoad | null = null;
   #closed = false;
+  readonly #mirror: CatalogMirror;
+  #mirroring = false;
+  /** Plans SELECTs for the cluster; absent: every query runs on the coordinator. */
+  readonly #planner: SessionPlanner | null;
+  /** Distributed queries whose rows are being read, cancelled by interrupt(). */
+  readonly #distributed = new Set<DistributedCursor>();
+  /** The session's TimeZone in DuckDB (null: UTC); workers run in UTC. */
+  #timeZone: string | null = null;
 
-  constructor(inner: SessionExecutor, storage: TableStorage, parser: SqlParser) {
+  constructor(inner: SessionExecutor, storage: TableStorage, parser: SqlParser, planner?: SessionPlanner) {
     this.#inner = inner;
     this.#storage = storage;
     this.#catalog = storage.catalog;
     this.#parser = parser;
+    this.#planner = planner ?? null;
+    this.#mirror = CatalogMirror.of(storage.catalog);
   }
 
   /** True inside BEGIN ... COMMIT. */
@@ -135,12 +163,73 @@ export class TableExecutor implements SessionExecutor {
   }
 
   async prepare(sql: string, paramTypeHints: readonly (DuckDBType | null)[]): Promise<PreparedQuery> {
+    await this.#syncMirror();
     let stmts: PgNode[] | null = null;
     try {
       stmts = (parseSync(sql) as { stmts?: { stmt: PgNode }[] }).stmts?.map((s) => s.stmt) ?? [];
     } catch {
       stmts = null;
     }
+    // Taken before preparing: a DDL committed meanwhile then prepares the statement again, never late.
+    const names = await this.#statementNames(sql, stmts);
+    const stamp = names.length ? this.#schemaStamp(names) : null;
+    const q = await this.#prepareParsed(sql, paramTypeHints, stmts);
+    if (!stamp) return q;
+    return new RevalidatingQuery(
+      q,
+      stamp,
+      () => this.#schemaStamp(names),
+      (types) => this.#prepareParsed(sql, types, stmts),
+    );
+  }
+
+  /**
+   * The relations a query or DML statement names, whose definitions its prepared form depends on;
+   * empty for other statements (DDL, transaction control), which are not kept across DDL.
+   */
+  async #statementNames(
+    sql: string,
+    stmts: readonly PgNode[] | null,
+  ): Promise<{ schema: string | null; name: string }[]> {
+    if (stmts) {
+      if (stmts.length !== 1) return [];
+      const [kind] = Object.keys(stmts[0]!);
+      if (kind !== 'SelectStmt' && kind !== 'InsertStmt' && kind !== 'UpdateStmt' && kind !== 'DeleteStmt')
+        return [];
+      return relationNames(stmts[0]);
+    }
+    const tree = await this.#parser.parse(sql).catch(() => null);
+    return tree ? relationNames(tree) : [];
+  }
+
+  /** What `names` resolve to now, for this session (its block's own DDL included). */
+  #schemaStamp(names: readonly { schema: string | null; name: string }[]): SchemaStamp {
+    const view = this.#txn?.view ?? new CatalogView(this.#catalog.snapshotState());
+    const out: unknown[] = [];
+    const addView = (v: ViewDef, depth: number) => {
+      out.push(v);
+      if (depth > 16) return;
+      for (const id of v.dependsOn) {
+        const dep = view.state.views.get(id);
+        if (dep) addView(dep, depth + 1);
+        else out.push(view.state.tables.get(id)?.def ?? null);
+      }
+    };
+    for (const n of names) {
+      const r = this.#lookup(view, n.schema, n.name);
+      if (!r) out.push(null);
+      else if (r.kind === 'table') out.push(r.table.def);
+      else if (r.kind === 'view') addView(r.view, 0);
+      else out.push(view.sequence(r.id)?.def ?? null);
+    }
+    return out;
+  }
+
+  async #prepareParsed(
+    sql: string,
+    paramTypeHints: readonly (DuckDBType | null)[],
+    stmts: PgNode[] | null,
+  ): Promise<PreparedQuery> {
     try {
       if (stmts?.length === 1) {
         const q = await this.#prepareStatement(sql, paramTypeHints, stmts[0]!);
@@ -172,11 +261,13 @@ export class TableExecutor implements SessionExecutor {
   }
 
   interrupt(message?: string): void {
+    for (const cursor of this.#distributed) cursor.cancel(message);
     this.#inner.interrupt(message);
   }
 
-  setTimeZone(zone: string | null): Promise<void> {
-    return this.#inner.setTimeZone?.(zone) ?? Promise.resolve();
+  async setTimeZone(zone: string | null): Promise<void> {
+    await this.#inner.setTimeZone?.(zone);
+    this.#timeZone = zone;
   }
 
   async checkSyntax(sql: string): Promise<void> {
@@ -196,7 +287,86 @@ export class TableExecutor implements SessionExecutor {
     // A disconnect is a rollback.
     await this.#txn?.rollback().catch(() => {});
     this.#txn = null;
+    for (const cursor of this.#distributed) cursor.close();
     await this.#inner.close();
+    this.#planner?.close();
+  }
+
+  /**
+   * Brings the DuckDB mirror of the catalog (what pg_catalog and information_schema list) up to the
+   * newest committed schema. Not inside a transaction block: the mirror's DDL would be part of it.
+   */
+  async #syncMirror(): Promise<void> {
+    if (this.#block || this.#mirroring) return;
+    const state = this.#catalog.snapshotState();
+    if (this.#mirror.isCurrent(state)) return;
+    this.#mirroring = true;
+    try {
+      await this.#mirror.sync(state, {
+        run: (sql) => this.#runInner(sql),
+        rows: async (sql) => {
+          const q = await this.#inner.prepare(sql, []);
+          try {
+            const out: unknown[][] = [];
+            for (const b of await readAll(await q.execute([]))) {
+              for (let r = 0; r < b.rowCount; r++) out.push(b.columns.map((c) => c.getItem(r)));
+            }
+            return out;
+          } finally {
+            q.close();
+          }
+        },
+        viewColumns: (v) =>
+          this.#withView(async (view) => {
+            const tree = await this.#parser.parse(v.sql);
+            if (!tree) return null;
+            const out = await rewriteSelect(this.#parser, tree, this.#resolver(view, { dry: true }));
+            const q = await this.#inner.prepare(out.sql, []);
+            const columns = q.columns.map((c, i) => ({
+              name: v.columns?.[i] ?? c.name,
+              type: c.type.toString(),
+            }));
+            q.close();
+            return columns;
+          }),
+      });
+    } catch {
+      // The mirror only serves introspection: a statement never fails because of it.
+    } finally {
+      this.#mirroring = false;
+    }
+  }
+
+  /**
+   * COPY FROM STDIN into a catalog table inside the session's transaction (the session opens one for
+   * it): data DuckDB's CSV reader can take is spooled and loaded whole (SpooledCopy); null when the
+   * COPY must go row by row (binary format, FORCE_* options, types or defaults it cannot take).
+   */
+  async openCopy(command: {
+    readonly table: string;
+    readonly columns: readonly string[] | null;
+    readonly options: CopyOptions;
+  }): Promise<CopyLoad | null> {
+    if (!this.#block || !copyableOptions(command.options)) return null;
+    const txn = this.#blockTxn();
+    let def: TableEntry['def'];
+    try {
+      def = txn.view.requireTable(this.#tableRefByText(txn.view, command.table)).def;
+    } catch {
+      return null;
+    }
+    const names = command.columns ?? def.columns.map((c) => c.name);
+    if (names.some((n) => !def.columns.some((c) => c.name === n))) return null;
+    const columns = def.columns.map((column) => ({ column, field: names.indexOf(column.name) }));
+    for (const c of columns) {
+      // A sequence default draws a value per row from the catalog: the row-by-row path does that.
+      if (c.field >= 0 ? !copyableType(c.column.type) : c.column.sequence !== null) return null;
+    }
+    // Rows an earlier INSERT staged go first, so that the load's constraint check sees them.
+    await this.#flushPending();
+    return new SpooledCopy(this.#storage.dataDir, command.options, columns, names.length, () =>
+      this.#storage.bulkLoad(txn, def.id),
+    );
   }
 
   // ---- dispatch
@@ -247,6 +417,8 @@ export class TableExecutor implements SessionExecutor {
           txn.createType(name, labels);
         });
       }
+      case 'ExplainStmt':
+        return this.#prepareExplain(s);
       case 'TruncateStmt':
         return this.#prepareTruncate(s);
       case 'VacuumStmt':
@@ -445,7 +617,10 @@ export class TableExecutor implements SessionExecutor {
       relation: async (schema, name): Promise<ResolvedRelation | null> => {
         const extra = options.extra?.get(name);
         if (extra !== undefined) return { sql: extra };
-        if (!schema && SYSTEM_VIEWS.has(name.toLowerCase())) return { sql: mallardTablesSql(view) };
+        const cluster = schema ? null : this.#clusterViewSql(name.toLowerCase());
+        if (cluster !== null) return { sql: cluster };
+        const system = schema ? undefined : SYSTEM_VIEW_SQL.get(name.toLowerCase());
+        if (system) return { sql: system(view) };
         const r = this.#lookup(view, schema || null, name);
         if (!r) return null;
         if (r.kind === 'table') {
@@ -560,7 +735,11 @@ export class TableExecutor implements SessionExecutor {
     const tree = await this.#parser.parse(sql);
     if (!tree) return this.#inner.prepare(sql, hints);
     // nextval() and friends give new values each time: such a query is rewritten at every execution.
-    const volatile = callsFunction(tree, CATALOG_FUNCTIONS);
+    // The cluster's system views change from one execution to the next, like nextval().
+    let volatile = callsFunction(tree, CATALOG_FUNCTIONS);
+    forEachTableRef(tree, (ref, cte) => {
+      if (!cte && !ref.schema_name && CLUSTER_VIEWS.has(ref.table_name.toLowerCase())) volatile = true;
+    });
     const probe = await this.#withView(async (view) => ({
       key: this.#viewKey(view),
       out: await rewriteSelect(this.#parser, structuredClone(tree), this.#resolver(view, { dry: true })),
@@ -584,6 +763,16 @@ export class TableExecutor implements SessionExecutor {
         });
         const { view, release } = this.#readView();
         try {
+          if (!volatile) {
+            const cursor = await this.#distribute(sql, view, columns, params, paramTypes);
+            if (cursor) {
+              const done = () => {
+                this.#distributed.delete(cursor);
+                release();
+              };
+              return { rowsChanged: 0, rows: new ReleasingCursor(cursor, done) };
+            }
+          }
           const key = volatile ? null : this.#viewKey(view);
           const text =
             key && cache?.key === key
@@ -624,6 +813,142 @@ export class TableExecutor implements SessionExecutor {
       },
       () => cache?.q.close(),
     );
+  }
+
+  /**
+   * EXPLAIN [ANALYZE] of a query, with a cluster: the distributed plan (mode and why; per stage the
+   * partitioning, the task count and each task's SQL; the merge strategy and SQL). ANALYZE runs the query
+   * and adds each task attempt's worker, rows, bytes and times. Without a cluster, null: DuckDB's own.
+   */
+  async #prepareExplain(s: PgNode): Promise<PreparedQuery | null> {
+    if (!this.#planner || !(s['query'] as PgNode | undefined)?.['SelectStmt']) return null;
+    const options = ((s['options'] ?? []) as PgNode[]).map((o) => o['DefElem'] as PgNode | undefined);
+    const analyze = options.some(
+      (d) => d && String(d['defname']).toLowerCase() === 'analyze' && !isFalseOption(d['arg'] as PgNode),
+    );
+    const sql = deparseSync(s['query'], { pretty: false } as never);
+    const column: ResultColumn = { name: 'QUERY PLAN', type: VARCHAR };
+    return new CommandQuery('EXPLAIN', false, [], [column], async () => {
+      const lines = await this.#explainLines(sql, analyze);
+      const values = lines.map((l) => `(${quoteLiteral(l)})`).join(', ');
+      const out = await this.#queryAll(`SELECT * FROM (VALUES ${values}) AS t("QUERY PLAN")`, [], []);
+      return { rowsChanged: lines.length, rows: new BufferedCursor(out.columns, out.batches, lines.length) };
+    });
+  }
+
+  async #explainLines(sql: string, analyze: boolean): Promise<string[]> {
+    const planner = this.#planner!;
+    await this.#flushPending();
+    const lines = await this.#withView(async (view) => {
+      let statements: Awaited<ReturnType<typeof planner.parser.parse>> = [];
+      try {
+        statements = await planner.parser.parse(sql);
+      } catch (err) {
+        if (!(err instanceof SqlParseError)) throw err;
+        return ['mode: local', `reason: not a SELECT the planner reads (${err.message})`];
+      }
+      const reason = coordinatorOnlyReason(statements, (ref) => this.#tableReason(view, ref));
+      if (reason) return ['mode: local', `reason: ${reason}`];
+      return explainPlan(await planner.plan(sql, view, this.#viewKey(view)));
+    });
+    if (!analyze) return lines;
+    const started = Date.now();
+    const q = await this.prepare(sql, []);
+    let rows = 0;
+    try {
+      for (const b of await readAll(await q.execute([]))) rows += b.rowCount;
+    } finally {
+      q.close();
+    }
+    const ms = Date.now() - started;
+    const runtime = planner.runtime;
+    const record = [...runtime.queries()].reverse().find((r) => r.sql === sql && r.startedAt >= started);
+    if (record) {
+      lines.push(`executed: ${record.mode}, ${record.tasks} tasks on ${record.workers} workers`);
+      const attempts = runtime
+        .tasks()
+        .filter((t) => t.queryId === record.queryId)
+        .sort((a, b) => a.taskId - b.taskId || a.attempt - b.attempt);
+      for (const t of attempts) {
+        lines.push(
+          `  task ${t.taskId + 1} attempt ${t.attempt}: worker ${t.workerId}, ${t.status}, rows ${t.rows}, bytes ${t.bytes}, queue ${t.queueMs} ms, exec ${t.execMs} ms${t.error ? `, error: ${t.error.message}` : ''}`,
+        );
+      }
+    } else lines.push('executed: on the coordinator');
+    lines.push(`rows: ${rows}, time: ${ms} ms`);
+    return lines;
+  }
+
+  /** Why a table reference keeps a query on the coordinator, or null when workers can scan it. */
+  #tableReason(
+    view: CatalogView,
+    ref: { table_name: string; schema_name?: string; catalog_name?: string },
+  ): string | null {
+    const r = ref.catalog_name ? null : this.#lookup(view, ref.schema_name || null, ref.table_name);
+    if (r?.kind !== 'table') return `${ref.table_name} is not a catalog table`;
+    // DuckDB's SQL writer cannot spell ENUM types back (it quotes the keyword), so task SQL over an ENUM
+    // column would not parse on a worker.
+    if (r.table.def.columns.some((c) => c.type.toUpperCase().includes('ENUM')))
+      return `${ref.table_name} has an ENUM column, which task SQL cannot carry`;
+    return null;
+  }
+
+  /** SQL for a cluster system view (mallard_workers, mallard_tasks, mallard_queries), or null. */
+  #clusterViewSql(name: string): string | null {
+    const runtime = this.#planner?.runtime;
+    if (!runtime || !CLUSTER_VIEWS.has(name)) return null;
+    if (name === 'mallard_workers') return workersRelationSql(runtime.client.workers(), Date.now());
+    if (name === 'mallard_tasks') return tasksRelationSql(runtime.tasks());
+    return queriesRelationSql(runtime.queries());
+  }
+
+  /**
+   * Runs a query on the cluster when the planner distributes it over catalog tables; null when it is
+   * to run here instead (no cluster, a local or gathered plan, or something only the coordinator has).
+   */
+  async #distribute(
+    text: string,
+    view: CatalogView,
+    columns: readonly ResultColumn[],
+    params: readonly DuckDBValue[],
+    paramTypes: readonly DuckDBType[],
+  ): Promise<DistributedCursor | null> {
+    const planner = this.#planner;
+    const inner = this.#inner;
+    const withConnection = inner.withConnection?.bind(inner);
+    if (!withConnection) return null;
+    const session: MergeSession = { prepare: (q, hints) => inner.prepare(q, hints), withConnection };
+    if (!planner || (this.#timeZone !== null && this.#timeZone !== 'UTC') || planner.runtime.slots() === 0)
+      return null;
+    let statements: Awaited<ReturnType<typeof planner.parser.parse>>;
+    try {
+      statements = await planner.parser.parse(text);
+    } catch (err) {
+      if (err instanceof SqlParseError) return null;
+      throw err;
+    }
+    // Task SQL cannot carry placeholders: the parameters' values are written into it as typed literals.
+    let sql = text;
+    if (params.length > 0) {
+      const bound = await bindParameters(planner.parser, statements, params, paramTypes);
+      if (bound?.length !== 1) return null;
+      statements = bound;
+      sql = await planner.parser.deparse(bound[0]!);
+    }
+    const reason = coordinatorOnlyReason(statements, (ref) => this.#tableReason(view, ref));
+    if (reason) return null;
+    let plan: Awaited<ReturnType<typeof planner.plan>>;
+    try {
+      plan = await planner.plan(sql, view, params.length > 0 ? null : this.#viewKey(view));
+    } catch (err) {
+      // A planner defect must not fail a query the coordinator can answer: it runs here, whole.
+      planner.runtime.logger?.warn({ sql, err: String(err) }, 'planning failed; running on the coordinator');
+      return null;
+    }
+    if (plan.mode !== 'distributed') return null;
+    const cursor = await startDistributedQuery(plan, { planner, session, sql, columns });
+    if (cursor) this.#distributed.add(cursor);
+    return cursor;
   }
 
   /** Identifies what a rewrite depends on: a committed version, or null inside a block that has written. */
@@ -1161,9 +1486,14 @@ export class TableExecutor implements SessionExecutor {
     });
     if (!table) return null;
     const def = table.def;
+    // Without a column list, VALUES fill the leading columns and the rest take their defaults, as in
+    // PostgreSQL (a prepared INSERT keeps working after ADD COLUMN).
+    const lists = s['selectStmt']?.SelectStmt?.valuesLists as PgNode[] | undefined;
+    const given = ((lists?.[0]?.['List']?.items ?? []) as PgNode[]).length;
+    const leading = lists && given < def.columns.length ? given : def.columns.length;
     const targetNames = s['cols']
       ? (s['cols'] as PgNode[]).map((c) => String(c['ResTarget'].name))
-      : def.columns.map((c) => c.name);
+      : def.columns.slice(0, leading).map((c) => c.name);
     for (const n of targetNames) {
       if (!def.columns.some((c) => c.name === n)) {
         throw new PgError(SqlState.UndefinedColumn, `column "${n}" of relation "${def.name}" does not exist`);
@@ -1759,6 +2089,15 @@ function pickByRow(values: readonly bigint[], rn: string): string {
     return `(CAST(${values[0]} AS BIGINT) + (${rn} - 1) * CAST(${step} AS BIGINT))`;
   }
   return `[${values.join(', ')}][${rn}]`;
+}
+
+/** `EXPLAIN (ANALYZE false)` / `off` / `0`. */
+function isFalseOption(arg: PgNode | undefined): boolean {
+  if (!arg) return false;
+  const text = String(
+    arg['String']?.sval ?? arg['Boolean']?.boolval ?? arg['Integer']?.ival ?? '',
+  ).toLowerCase();
+  return text === 'false' || text === 'off' || text === '0' || arg['Boolean']?.boolval === false;
 }
 
 function toPgError(err: unknown): PgError {

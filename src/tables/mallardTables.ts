@@ -1,7 +1,10 @@
 import type { CatalogView } from '../catalog/CatalogView.js';
 
-/** The system views the table layer answers, by lower-cased name. */
-export const SYSTEM_VIEWS: ReadonlySet<string> = new Set(['mallard_tables']);
+/** The system views the table layer answers, by lower-cased name, and their SQL over a snapshot. */
+export const SYSTEM_VIEW_SQL: ReadonlyMap<string, (view: CatalogView) => string> = new Map([
+  ['mallard_tables', mallardTablesSql],
+  ['mallard_table_files', mallardTableFilesSql],
+]);
 
 const COLUMNS: readonly (readonly [string, string])[] = [
   ['schema_name', 'VARCHAR'],
@@ -62,10 +65,70 @@ export function mallardTablesSql(view: CatalogView): string {
       ].join(', ')})`,
     );
   }
+  return valuesSql(COLUMNS, rows);
+}
+
+const FILE_COLUMNS: readonly (readonly [string, string])[] = [
+  ['schema_name', 'VARCHAR'],
+  ['table_name', 'VARCHAR'],
+  ['kind', 'VARCHAR'],
+  ['file_id', 'BIGINT'],
+  ['path', 'VARCHAR'],
+  ['bucket', 'INTEGER'],
+  ['rows', 'BIGINT'],
+  ['live_rows', 'BIGINT'],
+  ['bytes', 'BIGINT'],
+  ['deleted_rows', 'BIGINT'],
+  ['delete_files', 'BIGINT'],
+  ['delete_bytes', 'BIGINT'],
+];
+
+/**
+ * `mallard_table_files`: one row per data file of each table of the snapshot (`kind` 'parquet'): its
+ * path in the data directory, hash bucket, rows written, rows still live, bytes, and the delete
+ * records against it that compaction has not folded yet (deleted rows, and the delete files holding
+ * some of them with their bytes). Rows buffered inline in the catalog show as one `kind` 'inline'
+ * row per table, without a path.
+ */
+export function mallardTableFilesSql(view: CatalogView): string {
+  const rows: string[] = [];
+  for (const t of view.tables()) {
+    for (const f of t.files) {
+      const d = t.deletes.get(f.id);
+      const deleteBytes = d?.files.reduce((n, df) => n + df.bytes, 0) ?? 0;
+      rows.push(
+        `(${[
+          literal(t.def.schema),
+          literal(t.def.name),
+          "'parquet'",
+          String(f.id),
+          literal(f.path),
+          String(f.bucket ?? 'NULL'),
+          String(f.rows),
+          String(f.rows - (d?.count ?? 0)),
+          String(f.bytes),
+          String(d?.count ?? 0),
+          String(d?.files.length ?? 0),
+          String(deleteBytes),
+        ].join(', ')})`,
+      );
+    }
+    const inline = t.inline.reduce((n, b) => n + b.rows.length, 0);
+    if (inline > 0) {
+      rows.push(
+        `(${[literal(t.def.schema), literal(t.def.name), "'inline'", 'NULL', 'NULL', 'NULL', String(inline), String(inline), 'NULL', '0', '0', '0'].join(', ')})`,
+      );
+    }
+  }
+  return valuesSql(FILE_COLUMNS, rows);
+}
+
+/** A typed relation over VALUES rows, or no rows with the same columns. */
+function valuesSql(columns: readonly (readonly [string, string])[], rows: readonly string[]): string {
   if (!rows.length)
-    return `SELECT ${COLUMNS.map(([n, t]) => `CAST(NULL AS ${t}) AS ${n}`).join(', ')} LIMIT 0`;
-  const typed = COLUMNS.map(([n, t]) => `CAST(v.${n} AS ${t}) AS ${n}`);
-  return `SELECT ${typed.join(', ')} FROM (VALUES ${rows.join(', ')}) AS v(${COLUMNS.map(([n]) => n).join(', ')})`;
+    return `SELECT ${columns.map(([n, t]) => `CAST(NULL AS ${t}) AS ${n}`).join(', ')} LIMIT 0`;
+  const typed = columns.map(([n, t]) => `CAST(v.${n} AS ${t}) AS ${n}`);
+  return `SELECT ${typed.join(', ')} FROM (VALUES ${rows.join(', ')}) AS v(${columns.map(([n]) => n).join(', ')})`;
 }
 
 function literal(text: string | null): string {

@@ -46,7 +46,8 @@ test('COUNT, SUM, MIN, MAX and AVG of integers, decimals and doubles, with NULLs
   const plan = await h.check(
     `SELECT count(*), count(i), count(d), sum(i), sum(d), sum(dec), min(i), max(d), min(word), max(dec),
             avg(i), avg(d), avg(dec), avg(near) FROM m`,
-    { mode: 'distributed', tasks: 5 },
+    // One task per file but the empty one.
+    { mode: 'distributed', tasks: 4 },
   );
   assert.is(plan.merge.kind, 'aggregate');
   assert.ok(

@@ -96,7 +96,8 @@ test('DISTINCT: per-task DISTINCT, then DISTINCT across tasks', async () => {
 });
 
 test('skewed keys and empty files', async () => {
-  await h.check('SELECT * FROM skewed', { tasks: 6 });
+  // The two empty files get no task.
+  await h.check('SELECT * FROM skewed', { tasks: 4 });
   await h.check('SELECT k, count(*), sum(id) FROM skewed GROUP BY k');
   await h.check('SELECT * FROM skewed WHERE id > 990', { tasks: 1 });
   await h.check('SELECT g, count(DISTINCT k), median(id) FROM skewed GROUP BY g');

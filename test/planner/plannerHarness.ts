@@ -13,6 +13,7 @@ import type {
   ColumnStat,
   DistributedPlan,
   LayoutFile,
+  LayoutRowGroup,
   PlanMode,
   TableLayout,
 } from '../../src/planner/types.js';
@@ -25,6 +26,8 @@ export interface TableSpec {
   /** Hash-bucketed on `column` into `buckets` files (bucket = hash(column) % buckets). */
   readonly hash?: { readonly column: string; readonly buckets: number; readonly group: string };
   readonly reference?: boolean;
+  /** Rows per Parquet row group; the layout then lists each file's row groups with their statistics. */
+  readonly rowGroupSize?: number;
 }
 
 export interface CheckOptions {
@@ -41,6 +44,7 @@ export const FLOAT_TOLERANCE = 1e-9;
 export class PlannerHarness {
   readonly tables = new Map<string, TableLayout>();
   private files = 0;
+  private shuffles = 0;
 
   private constructor(
     readonly dir: string,
@@ -55,6 +59,11 @@ export class PlannerHarness {
     const conn = await instance.connect();
     const parser = new DuckDBSqlParser(await instance.connect());
     return new PlannerHarness(dir, instance, conn, parser);
+  }
+
+  /** A new directory name for one query's shuffle files (never reused: see PlanContext.shuffleDir). */
+  shuffleDir(): string {
+    return join(this.dir, `shuffle-${++this.shuffles}`);
   }
 
   /** Planner context over the tables written so far; thresholds as the suites choose them. */
@@ -86,10 +95,16 @@ export class PlannerHarness {
     const files: LayoutFile[] = [];
     for (let i = 0; i < count; i++) {
       const path = join(this.dir, `table_${this.files++}.parquet`);
+      const groupSize = spec.rowGroupSize ? `, ROW_GROUP_SIZE ${spec.rowGroupSize}` : '';
       await this.conn.run(
-        `COPY (SELECT * FROM ${source} WHERE (${fileOf}) = ${i}) TO ${quoteLiteral(path)} (FORMAT parquet)`,
+        `COPY (SELECT * FROM ${source} WHERE (${fileOf}) = ${i}) TO ${quoteLiteral(path)} (FORMAT parquet${groupSize})`,
       );
-      files.push({ path, ...(await this.fileFacts(path, columns)), ...(spec.hash ? { bucket: i } : {}) });
+      files.push({
+        path,
+        ...(await this.fileFacts(path, columns)),
+        ...(spec.hash ? { bucket: i } : {}),
+        ...(spec.rowGroupSize ? { rowGroups: await this.rowGroups(path, columns) } : {}),
+      });
     }
     const layout: TableLayout = {
       name,
@@ -115,17 +130,39 @@ export class PlannerHarness {
     return layout;
   }
 
-  private async fileFacts(
+  /** The file's row groups as parquet_metadata lists them, each with min/max/NULL statistics. */
+  private async rowGroups(
     path: string,
     columns: readonly { name: string; type: string }[],
-  ): Promise<{ rows: number; bytes: number; stats: Record<string, ColumnStat> }> {
-    const size = await this.conn.runAndReadAll(`SELECT count(*) FROM read_parquet(${quoteLiteral(path)})`);
-    const rows = Number(size.getRows()[0]![0]);
+  ): Promise<LayoutRowGroup[]> {
+    const meta = await this.conn.runAndReadAll(
+      `SELECT row_group_id, any_value(row_group_num_rows), sum(total_compressed_size)
+       FROM parquet_metadata(${quoteLiteral(path)}) GROUP BY row_group_id ORDER BY row_group_id`,
+    );
+    const out: LayoutRowGroup[] = [];
+    let start = 0;
+    for (const [, rows, bytes] of meta.getRows()) {
+      const n = Number(rows);
+      const where = `file_row_number >= ${start} AND file_row_number < ${start + n}`;
+      const stats = await this.stats(
+        `(SELECT * FROM read_parquet(${quoteLiteral(path)}, file_row_number = true) WHERE ${where})`,
+        columns,
+      );
+      out.push({ rows: n, bytes: Number(bytes), stats });
+      start += n;
+    }
+    return out;
+  }
+
+  private async stats(
+    relation: string,
+    columns: readonly { name: string; type: string }[],
+  ): Promise<Record<string, ColumnStat>> {
     const stats: Record<string, ColumnStat> = {};
     for (const c of columns) {
       if (c.type.endsWith(']') || c.type.startsWith('STRUCT') || c.type.startsWith('MAP')) continue;
       const col = quoteIdent(c.name);
-      const q = `SELECT CAST(min(${col}) AS VARCHAR), CAST(max(${col}) AS VARCHAR), count(*) - count(${col}) FROM read_parquet(${quoteLiteral(path)})`;
+      const q = `SELECT CAST(min(${col}) AS VARCHAR), CAST(max(${col}) AS VARCHAR), count(*) - count(${col}) FROM ${relation}`;
       const [min, max, nulls] = (await this.conn.runAndReadAll(q)).getRows()[0]!;
       stats[c.name] = {
         min: min === null ? null : String(min),
@@ -133,6 +170,16 @@ export class PlannerHarness {
         nulls: Number(nulls),
       };
     }
+    return stats;
+  }
+
+  private async fileFacts(
+    path: string,
+    columns: readonly { name: string; type: string }[],
+  ): Promise<{ rows: number; bytes: number; stats: Record<string, ColumnStat> }> {
+    const size = await this.conn.runAndReadAll(`SELECT count(*) FROM read_parquet(${quoteLiteral(path)})`);
+    const rows = Number(size.getRows()[0]![0]);
+    const stats = await this.stats(`read_parquet(${quoteLiteral(path)})`, columns);
     const bytes = await this.conn.runAndReadAll(
       `SELECT sum(total_compressed_size) FROM parquet_metadata(${quoteLiteral(path)})`,
     );

@@ -8,6 +8,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { PgError } from '../../protocol/pg/PgError.js';
 import { DATABASE_FILE } from '../../src/executor/Engine.js';
+import { MIRROR_CATALOG } from '../../src/sql/compatSchema.js';
+import { SYSTEM_VIEW_SQL } from '../../src/tables/mallardTables.js';
 import type { TableExecutor } from '../../src/tables/TableExecutor.js';
 import { duckRows, openTables, q, referenceDuckDB, type TablesFixture } from './tablesFixture.js';
 
@@ -44,9 +46,13 @@ test('tables live in the catalog as Parquet, not in the DuckDB file', async () =
     snap.release();
   }
   assert.ok(existsSync(join(f.dataDir, DATABASE_FILE)));
-  // The session's own DuckDB has no such table: its catalog does not list it.
-  const native = await q(s, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'places'");
-  assert.equal(native.rows, [[0]]);
+  // The session's own database has no such table; DuckDB's catalog lists only the empty copy in the
+  // mirror that pg_catalog and information_schema read.
+  const native = await q(
+    s,
+    "SELECT database_name, estimated_size FROM duckdb_tables() WHERE table_name = 'places'",
+  );
+  assert.equal(native.rows, [[MIRROR_CATALOG, 0]]);
   assert.equal((await q(s, 'SELECT count(*), max(name) FROM places')).rows, [[500, 'p99']]);
 });
 
@@ -149,6 +155,51 @@ test('create_distributed_table buckets by key; colocate_with shares the group; m
     (await q(s, 'SELECT count(*), sum(o_total) FROM orders JOIN lineitem ON o_orderkey = l_orderkey')).rows,
     [[3000, '2247750.00']],
   );
+});
+
+test('mallard_table_files lists each file with its rows, bytes, bucket and pending deletes', async () => {
+  await q(s, 'CREATE TABLE filed (k int PRIMARY KEY, v text)');
+  await q(s, "SELECT create_distributed_table('filed', 'k', shard_count => 2)");
+  await q(s, "INSERT INTO filed SELECT i, 'v' || i FROM range(400) AS t(i)");
+  await q(s, 'DELETE FROM filed WHERE k < 10');
+  await q(s, "INSERT INTO filed VALUES (1000, 'inline')");
+  const snap = f.catalog.snapshot();
+  let sql: string;
+  let files: { id: number; path: string; rows: number; bytes: number; bucket: number | null }[];
+  try {
+    sql = SYSTEM_VIEW_SQL.get('mallard_table_files')!(snap);
+    files = [...snap.requireTable({ schema: 'public', name: 'filed' }).files];
+  } finally {
+    snap.release();
+  }
+  const rows = (
+    await q(
+      s,
+      `SELECT kind, file_id, path, bucket, rows, live_rows, bytes, deleted_rows, delete_files FROM (${sql}) WHERE table_name = 'filed' ORDER BY kind, file_id`,
+    )
+  ).rows;
+  assert.is(files.length, 2, 'one file per bucket');
+  const parquet = rows.filter((r) => r[0] === 'parquet');
+  assert.equal(
+    parquet.map((r) => [r[1], r[2], r[3], r[4], r[6]]),
+    files.map((file) => [file.id, file.path, file.bucket, file.rows, file.bytes]),
+  );
+  // Ten rows deleted by records against the files, none folded yet; the single-row insert is inline.
+  assert.is(
+    parquet.reduce((n, r) => n + Number(r[7]), 0),
+    10,
+  );
+  assert.is(
+    parquet.reduce((n, r) => n + Number(r[5]), 0),
+    390,
+  );
+  assert.equal(
+    rows.filter((r) => r[0] === 'inline'),
+    [['inline', null, null, null, 1, 1, null, 0, 0]],
+  );
+  // The view is empty but typed when there are no tables to show.
+  const none = await q(s, `SELECT count(*) FROM (${sql}) WHERE table_name = 'no_such_table'`);
+  assert.equal(none.rows, [[0]]);
 });
 
 test('DuckDB-dialect queries on catalog tables go through DuckDB’s parser', async () => {

@@ -34,7 +34,7 @@ export interface ClusterHarness {
   transport(): Promise<Transport>;
   startWorker(
     prefix: string,
-    options: { id: string; threads?: number; dataDir: string },
+    options: { id: string; threads?: number; dataDir: string; heartbeatMs?: number },
   ): Promise<TestWorker>;
   /** Restarts the message server under the running cluster, where there is one. */
   restartServer?(downMs: number): Promise<void>;
@@ -57,7 +57,7 @@ export function natsHarness(): ClusterHarness {
     },
     transport: () => connectNatsTransport({ servers: server!.url }),
     restartServer: (downMs) => server!.restart(downMs),
-    async startWorker(prefix, { id, threads = 2, dataDir }) {
+    async startWorker(prefix, { id, threads = 2, dataDir, heartbeatMs }) {
       const child = spawn(
         process.execPath,
         [
@@ -76,6 +76,7 @@ export function natsHarness(): ClusterHarness {
           '512MB',
           '--log-level',
           'warn',
+          ...(heartbeatMs === undefined ? [] : ['--heartbeat-ms', String(heartbeatMs)]),
         ],
         { stdio: ['ignore', 'pipe', 'pipe'] },
       );
@@ -129,9 +130,17 @@ export function inProcessHarness(): ClusterHarness {
     async setup() {},
     async teardown() {},
     transport: async () => bus.connect(),
-    async startWorker(prefix, { id, threads = 2, dataDir }) {
+    async startWorker(prefix, { id, threads = 2, dataDir, heartbeatMs }) {
       const transport = bus.connect();
-      const handle = await runWorker({ transport, prefix, id, threads, dataDir, memoryLimit: '512MB' });
+      const handle = await runWorker({
+        transport,
+        prefix,
+        id,
+        threads,
+        dataDir,
+        memoryLimit: '512MB',
+        ...(heartbeatMs === undefined ? {} : { heartbeatIntervalMs: heartbeatMs }),
+      });
       return {
         id,
         crash: async () => {

@@ -194,8 +194,12 @@ test('cluster errors carry their SQLSTATE and say what happened', () => {
   ];
   const err = new TaskError('q1', 3, failures);
   assert.is(err.code, SqlState.InvalidTextRepresentation);
-  assert.is(err.message, 'Conversion Error: bad');
+  // The client sees PostgreSQL-style text without DuckDB's class; the failures keep the worker's own.
+  assert.is(err.message, 'bad');
   assert.equal(err.failures, failures);
+  const zero = new TaskError('q1', 0, [{ kind: 'sql', message: 'Invalid Input Error: division by zero' }]);
+  assert.is(zero.code, SqlState.DivisionByZero);
+  assert.is(zero.message, 'division by zero');
   const none = new NoWorkersError('mallard.x', 1500);
   assert.is(none.code, SqlState.InsufficientResources);
   assert.match(none.message, /no workers available/);

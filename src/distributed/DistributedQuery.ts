@@ -1,0 +1,234 @@
+import type { DuckDBConnection, DuckDBType } from '@duckdb/node-api';
+import type { QueryRun, TaskBatch } from '../cluster/QueryExecution.js';
+import type { QueryTask } from '../cluster/TaskState.js';
+import type { ColumnBatch, PreparedQuery, QueryCursor, ResultColumn } from '../executor/Executor.js';
+import { ArrowBatchLoader } from '../merge/ArrowBatchLoader.js';
+import { forEachTableRef } from '../planner/ast.js';
+import { TASK_RESULTS } from '../planner/planQuery.js';
+import type { DistributedPlan } from '../planner/types.js';
+import { readAll } from '../tables/CommandQuery.js';
+import type { QueryRecord, SessionPlanner } from './DistributedRuntime.js';
+
+/** The session side a distributed query merges on: its DuckDB connection and its statements. */
+export interface MergeSession {
+  prepare(sql: string, paramTypeHints: readonly (DuckDBType | null)[]): Promise<PreparedQuery>;
+  withConnection<T>(work: (connection: DuckDBConnection) => Promise<T>): Promise<T>;
+}
+
+let staged = 0;
+
+/**
+ * Starts a `distributed` plan: stages the task results in a TEMP table of the session's DuckDB
+ * (ArrowBatchLoader), prepares the merge SQL over it, and checks that the merge yields exactly
+ * `columns` (the result the client was promised when the statement was described). Resolves to null,
+ * having started nothing, when it does not: the caller then runs the query on the coordinator.
+ *
+ * The returned cursor runs the tasks on the cluster. A `concat` merge without LIMIT/OFFSET streams: each
+ * Arrow batch is loaded alone and the merge SQL (a projection) runs over it, so memory stays bounded by
+ * the cluster's credits however large the result. Every other merge loads every task's rows first.
+ */
+export async function startDistributedQuery(
+  plan: DistributedPlan,
+  options: {
+    planner: SessionPlanner;
+    session: MergeSession;
+    sql: string;
+    columns: readonly ResultColumn[];
+  },
+): Promise<DistributedCursor | null> {
+  const stage = plan.stages[0];
+  if (plan.mode !== 'distributed' || plan.stages.length !== 1 || !stage) return null;
+  const { planner, session } = options;
+  const name = `mallard_task_results_${process.pid}_${++staged}`;
+  const mergeSql = await renameTaskResults(planner, plan.merge.sql, name);
+  const loader = await session.withConnection((conn) => ArrowBatchLoader.create(conn, name, stage.columns));
+  let columns: readonly ResultColumn[];
+  try {
+    // Prepared over the empty staging table only to learn its columns: see DistributedCursor.#runMerge.
+    const merge = await session.prepare(mergeSql, []);
+    columns = merge.columns;
+    merge.close();
+  } catch (err) {
+    await session.withConnection(() => loader.drop()).catch(() => {});
+    throw err;
+  }
+  if (!sameColumns(columns, options.columns)) {
+    planner.runtime.logger?.warn(
+      { sql: options.sql, merge: mergeSql },
+      "the merge does not yield the statement's columns; running it on the coordinator",
+    );
+    await session.withConnection(() => loader.drop());
+    return null;
+  }
+  const runtime = planner.runtime;
+  const queryId = runtime.nextQueryId();
+  const tasks: QueryTask[] = stage.tasks.map((t) => ({ sql: t.sql, partition: { files: [] } }));
+  const record: QueryRecord = {
+    queryId,
+    sql: options.sql,
+    mode: plan.mode,
+    merge: plan.merge.kind,
+    reason: plan.reason ?? null,
+    startedAt: Date.now(),
+    durationMs: null,
+    workers: 0,
+    tasks: tasks.length,
+    rows: 0,
+    status: 'running',
+    error: null,
+  };
+  runtime.record(record);
+  const streaming =
+    plan.merge.kind === 'concat' && plan.merge.limit === undefined && plan.merge.offset === undefined;
+  runtime.logger?.debug(
+    { queryId, tasks: tasks.length, merge: plan.merge.kind, streaming },
+    'distributing query',
+  );
+  const run = runtime.client.runQuery(tasks, { queryId });
+  return new DistributedCursor(run, options.columns, session, loader, mergeSql, streaming, record);
+}
+
+/**
+ * The rows of a distributed query, merged on the coordinator. Pulling is the backpressure: a batch is
+ * taken from the cluster only when the session asks for the next one, and the cluster grants workers
+ * credit only as batches are taken.
+ */
+export class DistributedCursor implements QueryCursor {
+  #returned = 0;
+  #pending: ColumnBatch[] = [];
+  #final: QueryCursor | null = null;
+  #iterator: AsyncIterator<TaskBatch> | null = null;
+  #done = false;
+  #loaded = false;
+  #current: PreparedQuery | null = null;
+
+  constructor(
+    private readonly run: QueryRun,
+    readonly columns: readonly ResultColumn[],
+    private readonly session: MergeSession,
+    private loader: ArrowBatchLoader,
+    private readonly mergeSql: string,
+    private readonly streaming: boolean,
+    private readonly record: QueryRecord,
+  ) {}
+
+  get rowsChanged(): number {
+    return this.#returned;
+  }
+
+  get queryId(): string {
+    return this.run.queryId;
+  }
+
+  async next(): Promise<ColumnBatch | null> {
+    if (this.#done) return null;
+    try {
+      const batch = this.streaming ? await this.#nextStreamed() : await this.#nextMerged();
+      if (batch === null) {
+        this.#finish('succeeded', null);
+        return null;
+      }
+      this.#returned += batch.rowCount;
+      return batch;
+    } catch (err) {
+      const canceled = (err as { code?: string }).code === '57014';
+      this.#finish(canceled ? 'canceled' : 'failed', err);
+      throw err;
+    }
+  }
+
+  /** Stops the query's tasks on every worker; the pending or next next() rejects with 57014 `message`. */
+  cancel(message?: string): void {
+    if (!this.#done) this.run.cancel(message);
+  }
+
+  close(): void {
+    if (this.#done) return;
+    this.run.cancel('the statement was closed');
+    this.#finish('canceled', null);
+  }
+
+  async #nextStreamed(): Promise<ColumnBatch | null> {
+    while (this.#pending.length === 0) {
+      this.#iterator ??= this.run[Symbol.asyncIterator]();
+      const step = await this.#iterator.next();
+      if (step.done) return null;
+      await this.session.withConnection(async (conn) => {
+        // A fresh staging table per batch: DuckDB keeps deleted rows' memory until the table is dropped.
+        const { name, columns } = this.loader;
+        await this.loader.drop();
+        this.loader = await ArrowBatchLoader.create(conn, name, columns);
+        this.loader.append(step.value.batch);
+      });
+      this.#pending = await this.#runMerge(async (q) => readAll(await q.execute([])));
+    }
+    return this.#pending.shift() ?? null;
+  }
+
+  async #nextMerged(): Promise<ColumnBatch | null> {
+    if (!this.#loaded) {
+      for await (const { batch } of this.run) {
+        await this.session.withConnection(async () => this.loader.append(batch));
+      }
+      this.#loaded = true;
+      this.#final = await this.#runMerge((q) => q.execute([]));
+    }
+    return (await this.#final?.next()) ?? null;
+  }
+
+  /**
+   * Runs the merge over what is staged now. It is prepared afresh each time: DuckDB plans with the
+   * staged table's statistics (string lengths, value ranges), so a statement prepared over other rows
+   * (or none) may read these wrongly.
+   */
+  async #runMerge<T>(run: (q: PreparedQuery) => Promise<T>): Promise<T> {
+    const q = await this.session.prepare(this.mergeSql, []);
+    this.#current = q;
+    try {
+      return await run(q);
+    } finally {
+      if (this.streaming) {
+        q.close();
+        this.#current = null;
+      }
+    }
+  }
+
+  #finish(status: QueryRecord['status'], err: unknown): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#final?.close();
+    this.#pending = [];
+    this.#current?.close();
+    const loader = this.loader;
+    this.session.withConnection(() => loader.drop()).catch(() => {});
+    const r = this.record;
+    r.status = status;
+    r.error = err ? (err as Error).message : null;
+    r.durationMs = Date.now() - r.startedAt;
+    r.rows = this.#returned;
+    r.workers = new Set(this.run.records().map((x) => x.workerId)).size;
+  }
+}
+
+/** The merge SQL with its `task_results` relation renamed to this query's staging view. */
+async function renameTaskResults(planner: SessionPlanner, sql: string, name: string): Promise<string> {
+  const statements = await planner.parser.parse(sql);
+  for (const stmt of statements) {
+    forEachTableRef(stmt, (ref, cte) => {
+      if (cte || ref.schema_name || ref.catalog_name || ref.table_name !== TASK_RESULTS) return;
+      // Keep the old name as the alias: the merge may qualify columns with it (task_results.__w).
+      ref.table_name = name;
+      if (!ref.alias) ref.alias = TASK_RESULTS;
+    });
+  }
+  if (statements.length !== 1) throw new Error(`merge SQL is ${statements.length} statements`);
+  return planner.parser.deparse(statements[0]!);
+}
+
+function sameColumns(a: readonly ResultColumn[], b: readonly ResultColumn[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every((c, i) => c.name === b[i]!.name && c.type.toString() === b[i]!.type.toString())
+  );
+}

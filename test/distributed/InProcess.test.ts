@@ -1,0 +1,11 @@
+import { test } from 'uvu';
+import { startMallard } from '../helpers/mallard.js';
+import { distributedSuite } from './distributedSuite.js';
+
+distributedSuite(test, {
+  name: 'in-process',
+  start: () =>
+    startMallard({ args: ['--table-storage', 'parquet', '--local-max-rows', '0', '--workers', '2'] }),
+});
+
+test.run();
