@@ -1,6 +1,8 @@
-import { isAbsolute, relative, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import {
   type DuckDBConnection,
+  type DuckDBMaterializedResult,
   type DuckDBPreparedStatement,
   listValue,
   StatementType,
@@ -10,6 +12,7 @@ import { encodeControl } from '../protocol/cluster/controlCodec.js';
 import {
   CLUSTER_PROTOCOL_VERSION,
   type ExecutionRecord,
+  SHUFFLE_DIR,
   type TaskAssignment,
   type TaskDefinition,
   type TaskFailure,
@@ -131,13 +134,23 @@ export class TaskExecution {
       }
       this.bindParameters(prepared, files);
       this.throwIfStopped();
-      let result = await prepared.run();
+      let result: DuckDBMaterializedResult;
+      if (this.task.writes !== undefined) {
+        // A shuffle write: the SELECT's rows go to the file, and its one row (Count) comes back.
+        prepared.destroySync();
+        prepared = undefined;
+        const target = this.resolveShuffleFile(this.task.writes);
+        result = await this.connection.run(
+          `COPY (${this.task.sql}) TO ${sqlString(target)} (FORMAT parquet)`,
+          files.length ? { files: listValue(files) } : undefined,
+        );
+      } else result = await prepared.run();
       this.throwIfStopped();
       // Columns that travel as text are rendered by DuckDB itself (see travelsAsText): the statement runs
       // again wrapped to cast them, and the encoder still labels them with their own types. (Their types
       // are known only once run: a statement over `$files` binds its table function with the value.)
       const types = result.columnTypes();
-      if (types.some(travelsAsText)) {
+      if (prepared && types.some(travelsAsText)) {
         const names = result.columnNames();
         const select = types.map((t, i) => {
           const name = quoteIdent(names[i]!);
@@ -192,6 +205,18 @@ export class TaskExecution {
       prepared?.destroySync();
     }
     return this.record;
+  }
+
+  /** A shuffle file's absolute path, which must lie under the data directory's SHUFFLE_DIR. */
+  private resolveShuffleFile(file: string): string {
+    const root = resolve(this.env.dataDir, SHUFFLE_DIR);
+    const path = resolve(this.env.dataDir, file);
+    const within = relative(root, path);
+    if (within === '' || within.startsWith('..') || isAbsolute(within)) {
+      throw new RejectedError(`shuffle file ${file} lies outside ${root}`);
+    }
+    mkdirSync(dirname(path), { recursive: true });
+    return path;
   }
 
   /** Partition files resolved inside this worker's data directory; anything outside is refused. */
@@ -293,4 +318,9 @@ function isDuckDBError(err: unknown): boolean {
 /** A SQL identifier in double quotes (inner quotes doubled), for the names of the task's own columns. */
 function quoteIdent(name: string): string {
   return `"${name.split('"').join('""')}"`;
+}
+
+/** A SQL string literal (quotes doubled), for the shuffle path the worker resolved itself. */
+function sqlString(text: string): string {
+  return `'${text.split("'").join("''")}'`;
 }

@@ -83,7 +83,11 @@ export function checkControl<K extends ControlKind>(value: unknown, kind: K): Co
     if (!hasType(message[field], type))
       throw new ClusterProtocolError(`${kind}: field ${field} is not ${type}`);
   }
-  if (kind === 'task') checkPartition(message['partition'] as Record<string, unknown>);
+  if (kind === 'task') {
+    checkPartition(message['partition'] as Record<string, unknown>);
+    if (message['writes'] !== undefined && typeof message['writes'] !== 'string')
+      throw new ClusterProtocolError('task: field writes is not a string');
+  }
   if (kind === 'claim-reply') {
     for (const assignment of message['assignments'] as unknown[]) {
       if (typeof assignment !== 'object' || assignment === null) {

@@ -48,7 +48,17 @@ export interface TaskDefinition {
   partition: Partition;
   /** The time budget of one attempt in milliseconds, measured by the worker from its start; 0 = none. */
   deadlineMs: number;
+  /**
+   * A shuffle write: instead of streaming its rows back, the worker writes the SELECT's rows to this
+   * Parquet file (`COPY (<sql>) TO '<writes>' (FORMAT parquet)`, overwriting an earlier attempt's) and
+   * returns the COPY's one row, `Count BIGINT`. The path must lie inside the worker's data directory,
+   * under SHUFFLE_DIR.
+   */
+  writes?: string;
 }
+
+/** The folder of the data directory that shuffle files are written under (one folder per query). */
+export const SHUFFLE_DIR = 'shuffle';
 
 /** What a coordinator hands a worker that claimed work: the task plus its initial flow-control budget. */
 export interface TaskAssignment {

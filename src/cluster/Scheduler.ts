@@ -309,6 +309,7 @@ export class Scheduler {
             sql: task.spec.sql,
             partition: task.spec.partition,
             deadlineMs: task.spec.deadlineMs ?? 0,
+            ...(task.spec.writes === undefined ? {} : { writes: task.spec.writes }),
           },
           credits: 0,
           batchBytes: this.batchBytes,

@@ -7,6 +7,8 @@ export interface QueryTask {
   partition: Partition;
   /** Per-attempt time budget in ms; the client's default (none) when absent. */
   deadlineMs?: number;
+  /** A shuffle write: the file the task's rows go to (see TaskDefinition.writes). */
+  writes?: string;
 }
 
 /** Where a task stands. Only the current attempt counts; earlier ones are superseded. */

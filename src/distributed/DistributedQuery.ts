@@ -1,4 +1,6 @@
+import { mkdirSync, rmSync } from 'node:fs';
 import type { DuckDBConnection, DuckDBType } from '@duckdb/node-api';
+import { QueryCanceledError } from '../../protocol/cluster/ClusterError.js';
 import type { QueryRun, TaskBatch } from '../cluster/QueryExecution.js';
 import type { QueryTask } from '../cluster/TaskState.js';
 import type { ColumnBatch, PreparedQuery, QueryCursor, ResultColumn } from '../executor/Executor.js';
@@ -36,8 +38,11 @@ export async function startDistributedQuery(
     columns: readonly ResultColumn[];
   },
 ): Promise<DistributedCursor | null> {
-  const stage = plan.stages[0];
-  if (plan.mode !== 'distributed' || plan.stages.length !== 1 || !stage) return null;
+  const stage = plan.stages.at(-1);
+  const writes = plan.stages.slice(0, -1);
+  // Supported shapes: one stage of SELECT tasks, optionally after shuffle-write stages.
+  if (plan.mode !== 'distributed' || !stage || stage.kind === 'shuffle-write') return null;
+  if (writes.some((s) => s.kind !== 'shuffle-write') || (writes.length > 0 && !plan.shuffleDir)) return null;
   const { planner, session } = options;
   const name = `mallard_task_results_${process.pid}_${++staged}`;
   const mergeSql = await renameTaskResults(planner, plan.merge.sql, name);
@@ -63,6 +68,9 @@ export async function startDistributedQuery(
   const runtime = planner.runtime;
   const queryId = runtime.nextQueryId();
   const tasks: QueryTask[] = stage.tasks.map((t) => ({ sql: t.sql, partition: { files: [] } }));
+  const shuffles: QueryTask[][] = writes.map((w) =>
+    w.tasks.map((t) => ({ sql: t.sql, partition: { files: [] }, writes: t.writes! })),
+  );
   const record: QueryRecord = {
     queryId,
     sql: options.sql,
@@ -72,7 +80,7 @@ export async function startDistributedQuery(
     startedAt: Date.now(),
     durationMs: null,
     workers: 0,
-    tasks: tasks.length,
+    tasks: tasks.length + shuffles.reduce((n, w) => n + w.length, 0),
     rows: 0,
     status: 'running',
     error: null,
@@ -84,8 +92,24 @@ export async function startDistributedQuery(
     { queryId, tasks: tasks.length, merge: plan.merge.kind, streaming },
     'distributing query',
   );
-  const run = runtime.client.runQuery(tasks, { queryId });
-  return new DistributedCursor(run, options.columns, session, loader, mergeSql, streaming, record);
+  const stages: Stages = {
+    shuffles,
+    tasks,
+    queryId,
+    start: (t, id) => runtime.client.runQuery(t, { queryId: id }),
+    ...(plan.shuffleDir ? { shuffleDir: plan.shuffleDir } : {}),
+  };
+  if (plan.shuffleDir) mkdirSync(plan.shuffleDir, { recursive: true });
+  return new DistributedCursor(stages, options.columns, session, loader, mergeSql, streaming, record);
+}
+
+/** What a DistributedCursor runs: shuffle-write stages one after the other, then the tasks it reads. */
+interface Stages {
+  readonly shuffles: readonly (readonly QueryTask[])[];
+  readonly tasks: readonly QueryTask[];
+  readonly queryId: string;
+  readonly shuffleDir?: string;
+  start(tasks: readonly QueryTask[], queryId: string): QueryRun;
 }
 
 /**
@@ -102,8 +126,13 @@ export class DistributedCursor implements QueryCursor {
   #loaded = false;
   #current: PreparedQuery | null = null;
 
+  /** The stage running now; the final one once the shuffle writes are done. */
+  #run: QueryRun | null = null;
+  #runs: QueryRun[] = [];
+  #canceled: string | undefined;
+
   constructor(
-    private readonly run: QueryRun,
+    private readonly stages: Stages,
     readonly columns: readonly ResultColumn[],
     private readonly session: MergeSession,
     private loader: ArrowBatchLoader,
@@ -117,7 +146,27 @@ export class DistributedCursor implements QueryCursor {
   }
 
   get queryId(): string {
-    return this.run.queryId;
+    return this.stages.queryId;
+  }
+
+  /** The final stage's run, after every shuffle-write stage has finished (their Count rows are dropped). */
+  async #finalRun(): Promise<QueryRun> {
+    if (this.#run && this.#runs.length > this.stages.shuffles.length) return this.#run;
+    for (const [i, tasks] of this.stages.shuffles.entries()) {
+      const run = this.#startRun(tasks, `${this.stages.queryId}x${i + 1}`);
+      for await (const _ of run) {
+        // Each write task returns its one Count row; the files are what the next stage reads.
+      }
+    }
+    return this.#startRun(this.stages.tasks, this.stages.queryId);
+  }
+
+  #startRun(tasks: readonly QueryTask[], queryId: string): QueryRun {
+    if (this.#canceled !== undefined) throw new QueryCanceledError(this.#canceled);
+    const run = this.stages.start(tasks, queryId);
+    this.#run = run;
+    this.#runs.push(run);
+    return run;
   }
 
   async next(): Promise<ColumnBatch | null> {
@@ -139,18 +188,20 @@ export class DistributedCursor implements QueryCursor {
 
   /** Stops the query's tasks on every worker; the pending or next next() rejects with 57014 `message`. */
   cancel(message?: string): void {
-    if (!this.#done) this.run.cancel(message);
+    if (this.#done) return;
+    this.#canceled = message ?? 'canceling statement due to user request';
+    this.#run?.cancel(message);
   }
 
   close(): void {
     if (this.#done) return;
-    this.run.cancel('the statement was closed');
+    this.#run?.cancel('the statement was closed');
     this.#finish('canceled', null);
   }
 
   async #nextStreamed(): Promise<ColumnBatch | null> {
     while (this.#pending.length === 0) {
-      this.#iterator ??= this.run[Symbol.asyncIterator]();
+      this.#iterator ??= (await this.#finalRun())[Symbol.asyncIterator]();
       const step = await this.#iterator.next();
       if (step.done) return null;
       await this.session.withConnection(async (conn) => {
@@ -167,7 +218,7 @@ export class DistributedCursor implements QueryCursor {
 
   async #nextMerged(): Promise<ColumnBatch | null> {
     if (!this.#loaded) {
-      for await (const { batch } of this.run) {
+      for await (const { batch } of await this.#finalRun()) {
         await this.session.withConnection(async () => this.loader.append(batch));
       }
       this.#loaded = true;
@@ -207,7 +258,12 @@ export class DistributedCursor implements QueryCursor {
     r.error = err ? (err as Error).message : null;
     r.durationMs = Date.now() - r.startedAt;
     r.rows = this.#returned;
-    r.workers = new Set(this.run.records().map((x) => x.workerId)).size;
+    r.workers = new Set(this.#runs.flatMap((run) => run.records().map((x) => x.workerId))).size;
+    if (this.stages.shuffleDir) {
+      // A canceled write may still be finishing on its worker: the folder goes once nothing writes to it.
+      const dir = this.stages.shuffleDir;
+      setTimeout(() => rmSync(dir, { recursive: true, force: true }), this.#canceled ? 2_000 : 0).unref();
+    }
   }
 }
 

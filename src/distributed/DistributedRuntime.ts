@@ -1,7 +1,8 @@
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Logger } from 'pino';
-import type { ExecutionRecord } from '../../protocol/cluster/messages.js';
+import { type ExecutionRecord, SHUFFLE_DIR } from '../../protocol/cluster/messages.js';
 import type { CatalogView } from '../catalog/CatalogView.js';
 import type { ClusterClient } from '../cluster/ClusterClient.js';
 import { DuckDBSqlParser } from '../planner/DuckDBSqlParser.js';
@@ -60,6 +61,8 @@ export class DistributedRuntime {
     this.localMaxRows = options.localMaxRows;
     this.#connect = options.connect;
     this.#historySize = options.history ?? 500;
+    // Shuffle files of queries a previous coordinator process left unfinished.
+    rmSync(join(this.dataDir, SHUFFLE_DIR), { recursive: true, force: true });
   }
 
   /** Task slots across the live workers (each worker runs one task per thread). */
@@ -147,6 +150,8 @@ export class SessionPlanner {
         parser: this.parser,
         scanSql: layouts.scanSql,
         scanSqlRowRanges: true,
+        // Unique per planning: a plan with a shuffle is never reused (see below).
+        shuffleDir: join(this.runtime.dataDir, SHUFFLE_DIR, this.runtime.nextQueryId()),
         ...(this.runtime.localMaxRows === undefined ? {} : { localMaxRows: this.runtime.localMaxRows }),
       };
       const plan = await planQuery(sql, context);
@@ -163,7 +168,11 @@ export class SessionPlanner {
     this.#queue = next.catch(() => undefined);
     if (key !== null) {
       this.#plans.set(key, next);
-      next.catch(() => this.#plans.delete(key));
+      // A plan that shuffles names its own folder for its files: the next execution plans afresh.
+      next.then(
+        (plan) => plan.shuffleDir !== undefined && this.#plans.delete(key),
+        () => this.#plans.delete(key),
+      );
       if (this.#plans.size > PLAN_CACHE_SIZE) this.#plans.delete(this.#plans.keys().next().value!);
     }
     return next;

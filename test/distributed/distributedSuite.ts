@@ -30,6 +30,9 @@ const SETUP: readonly string[] = [
   // One file of several row groups: tasks split it by row-group ranges.
   'CREATE TABLE one (id BIGINT, v BIGINT)',
   'INSERT INTO one SELECT i, i % 977 FROM range(0, 400000) AS r(i)',
+  // Large enough, with one, that neither side of their join is broadcast: a shuffle join.
+  'CREATE TABLE two (k BIGINT, w INTEGER)',
+  'INSERT INTO two SELECT i * 2, CAST(i % 13 AS INTEGER) FROM range(0, 300000) AS r(i)',
   'CREATE TABLE users (user_id INTEGER, name VARCHAR, region VARCHAR)',
   `INSERT INTO users SELECT CAST(i AS INTEGER), 'user ' || CAST(i AS VARCHAR), 'r' || CAST(i % 4 AS VARCHAR)
      FROM range(0, 1000) AS r(i)`,
@@ -133,6 +136,11 @@ const CASES: readonly Case[] = [
   { sql: 'SELECT * FROM nested', distributed: true },
   { sql: 'SELECT count(*), sum(v), min(id), max(id) FROM one', distributed: true },
   { sql: 'SELECT * FROM one WHERE id % 997 = 3', distributed: true },
+  { sql: 'SELECT count(*), sum(t.w), sum(o.v) FROM one o JOIN two t ON o.id = t.k', distributed: true },
+  {
+    sql: 'SELECT t.w, count(*), count(o.id) FROM two t LEFT JOIN one o ON o.id = t.k GROUP BY t.w',
+    distributed: true,
+  },
   {
     sql: 'SELECT id, tags[1], info.a, m, iv FROM nested ORDER BY iv DESC LIMIT 7',
     ordered: true,
@@ -246,6 +254,13 @@ export function distributedSuite(test: Test, harness: DistributedHarness): void 
     assert.ok(
       split.some((l) => l.startsWith('stage 1: row-groups')),
       `one file of 400,000 rows is split by row groups:\n${split.join('\n')}`,
+    );
+    const shuffle = (await query('EXPLAIN SELECT count(*) FROM one o JOIN two t ON o.id = t.k')).rows.map(
+      (r) => String(r[0]),
+    );
+    assert.ok(
+      shuffle.some((l) => l.startsWith('stage 2: repartition')),
+      `two large tables join through a shuffle:\n${shuffle.join('\n')}`,
     );
     const local = (await query('EXPLAIN SELECT * FROM mallard_workers')).rows.map((r) => r[0]);
     assert.is(local[0], 'mode: local');

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -76,7 +76,7 @@ class FakeCoordinator {
     queryId: string,
     taskId: number,
     sql: string,
-    extra: Partial<TaskAssignment> & { files?: string[]; deadlineMs?: number } = {},
+    extra: Partial<TaskAssignment> & { files?: string[]; deadlineMs?: number; writes?: string } = {},
   ) {
     this.queue.push({
       task: {
@@ -89,6 +89,7 @@ class FakeCoordinator {
         sql,
         partition: { files: extra.files ?? [] },
         deadlineMs: extra.deadlineMs ?? 0,
+        ...(extra.writes === undefined ? {} : { writes: extra.writes }),
       },
       credits: extra.credits ?? 100,
       batchBytes: extra.batchBytes ?? 1 << 20,
@@ -330,6 +331,33 @@ test('the sandbox: nothing outside the data directory, one SELECT only, no ATTAC
   coordinator.assign('q-after', 0, 'SELECT 41 + 1 AS x');
   coordinator.offer();
   assert.is((await waitFor('a normal task', () => coordinator.final('q-after')))!.state, 'succeeded');
+});
+
+test('a shuffle write goes to its file under the shuffle folder, and nowhere else', async () => {
+  const file = join(dataDir, 'shuffle', 'q-w', 't0.parquet');
+  coordinator.assign('q-write', 0, 'SELECT range AS n FROM range(1000)', {
+    writes: 'shuffle/q-w/t0.parquet',
+  });
+  coordinator.assign('q-write-out', 0, 'SELECT 1 AS n', { writes: 'tables/evil.parquet' });
+  coordinator.assign('q-write-up', 0, 'SELECT 1 AS n', { writes: '../evil.parquet' });
+  coordinator.assign('q-write-sql', 0, 'CREATE TABLE y AS SELECT 1', { writes: 'shuffle/q-w/t1.parquet' });
+  coordinator.offer();
+  const done = await waitFor('the write', () => coordinator.final('q-write'));
+  assert.is(done.state, 'succeeded', done.record.error?.message);
+  assert.is(done.record.rows, 1, 'one Count row comes back');
+  const check = await DuckDBInstance.create(':memory:');
+  const conn = await check.connect();
+  const rows = (await conn.runAndReadAll(`SELECT count(*), sum(n) FROM read_parquet('${file}')`)).getRows();
+  assert.equal(rows, [[1000n, 499500n]]);
+  conn.closeSync();
+  check.closeSync();
+  for (const id of ['q-write-out', 'q-write-up', 'q-write-sql']) {
+    const failed = await waitFor(id, () => coordinator.final(id));
+    assert.is(failed.state, 'failed', id);
+    assert.is(failed.record.error?.kind, 'rejected', `${id}: ${failed.record.error?.message}`);
+  }
+  assert.not.ok(existsSync(join(dataDir, 'tables/evil.parquet')));
+  assert.not.ok(existsSync(join(dataDir, '../evil.parquet')));
 });
 
 test('runs nothing that did not arrive as an assigned task on its prefix', async () => {
