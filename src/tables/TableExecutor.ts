@@ -17,11 +17,11 @@ import { CatalogView } from '../catalog/CatalogView.js';
 import { tasksRelationSql, workersRelationSql } from '../cluster/systemViews.js';
 import { bindParameters } from '../distributed/bindParameters.js';
 import {
-  type DistributedCursor,
+  DistributedCursor,
   type MergeSession,
   startDistributedQuery,
 } from '../distributed/DistributedQuery.js';
-import type { SessionPlanner } from '../distributed/DistributedRuntime.js';
+import type { QueryRecord, SessionPlanner } from '../distributed/DistributedRuntime.js';
 import { CLUSTER_VIEWS, queriesRelationSql } from '../distributed/systemViews.js';
 import { coordinatorOnlyReason } from '../distributed/taskSafety.js';
 import type { PreparedQuery, QueryCursor, ResultColumn, SessionExecutor } from '../executor/Executor.js';
@@ -763,9 +763,11 @@ export class TableExecutor implements SessionExecutor {
         });
         const { view, release } = this.#readView();
         try {
+          let record: QueryRecord | null = null;
           if (!volatile) {
             const cursor = await this.#distribute(sql, view, columns, params, paramTypes);
-            if (cursor) {
+            if (cursor && !(cursor instanceof DistributedCursor)) record = cursor;
+            else if (cursor) {
               const done = () => {
                 this.#distributed.delete(cursor);
                 release();
@@ -803,7 +805,16 @@ export class TableExecutor implements SessionExecutor {
             cursor = await q.execute(params);
           } catch (err) {
             done();
+            if (record) finishRecord(record, null, err);
             throw err;
+          }
+          if (record) {
+            const r = record;
+            const c = cursor;
+            return {
+              rowsChanged: 0,
+              rows: new ReleasingCursor(cursor, () => finishRecord(r, c, null, done)),
+            };
           }
           return { rowsChanged: 0, rows: new ReleasingCursor(cursor, done) };
         } catch (err) {
@@ -912,7 +923,7 @@ export class TableExecutor implements SessionExecutor {
     columns: readonly ResultColumn[],
     params: readonly DuckDBValue[],
     paramTypes: readonly DuckDBType[],
-  ): Promise<DistributedCursor | null> {
+  ): Promise<DistributedCursor | QueryRecord | null> {
     const planner = this.#planner;
     const inner = this.#inner;
     const withConnection = inner.withConnection?.bind(inner);
@@ -945,9 +956,29 @@ export class TableExecutor implements SessionExecutor {
       planner.runtime.logger?.warn({ sql, err: String(err) }, 'planning failed; running on the coordinator');
       return null;
     }
-    if (plan.mode !== 'distributed') return null;
+    // A query the coordinator runs itself is still recorded, with why, for mallard_queries.
+    const local = (): QueryRecord => {
+      const record: QueryRecord = {
+        queryId: planner.runtime.nextQueryId(),
+        sql,
+        mode: plan.mode,
+        merge: plan.merge.kind,
+        reason: plan.reason ?? null,
+        startedAt: Date.now(),
+        durationMs: null,
+        workers: 0,
+        tasks: 0,
+        rows: 0,
+        status: 'running',
+        error: null,
+      };
+      planner.runtime.record(record);
+      return record;
+    };
+    if (plan.mode !== 'distributed') return local();
     const cursor = await startDistributedQuery(plan, { planner, session, sql, columns });
-    if (cursor) this.#distributed.add(cursor);
+    if (!cursor) return local();
+    this.#distributed.add(cursor);
     return cursor;
   }
 
@@ -2089,6 +2120,20 @@ function pickByRow(values: readonly bigint[], rn: string): string {
     return `(CAST(${values[0]} AS BIGINT) + (${rn} - 1) * CAST(${step} AS BIGINT))`;
   }
   return `[${values.join(', ')}][${rn}]`;
+}
+
+/** Completes a coordinator-run query's mallard_queries entry once its cursor ends. */
+function finishRecord(
+  record: QueryRecord,
+  cursor: QueryCursor | null,
+  err: unknown,
+  then?: () => void,
+): void {
+  record.durationMs = Date.now() - record.startedAt;
+  record.rows = cursor?.rowsChanged ?? 0;
+  record.status = err ? 'failed' : 'succeeded';
+  record.error = err ? String((err as Error).message ?? err) : null;
+  then?.();
 }
 
 /** `EXPLAIN (ANALYZE false)` / `off` / `0`. */

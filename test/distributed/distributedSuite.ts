@@ -266,6 +266,19 @@ export function distributedSuite(test: Test, harness: DistributedHarness): void 
     assert.is(local[0], 'mode: local');
   });
 
+  test(`[${harness.name}] mallard_queries records how each query ran: distributed, gathered, and why`, async () => {
+    await query('SELECT id, lag(id) OVER (ORDER BY id) AS prev FROM events WHERE id < 5');
+    const last = await query(
+      'SELECT mode, merge, reason IS NOT NULL, status, rows, tasks FROM mallard_queries ORDER BY started_at DESC, query_id DESC LIMIT 1',
+    );
+    assert.equal(last.rows, [['gathered', 'sql', 't', 'succeeded', '5', '0']]);
+    await query('SELECT kind, count(*) FROM events GROUP BY kind');
+    const dist = await query(
+      'SELECT mode, merge, status, rows, tasks, workers, duration_ms >= 0 FROM mallard_queries ORDER BY started_at DESC, query_id DESC LIMIT 1',
+    );
+    assert.equal(dist.rows, [['distributed', 'aggregate', 'succeeded', '6', '4', '2', 't']]);
+  });
+
   test(`[${harness.name}] a division by zero on a worker is 22012, and the session goes on`, async () => {
     const err = await client.query('SELECT id / (user_id - user_id) FROM events').catch((e: unknown) => e);
     assert.instance(err, Error);
