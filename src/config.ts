@@ -29,6 +29,8 @@ export interface ServerConfig {
    * the planner distributes them (planner default when absent).
    */
   localMaxRows?: number;
+  /** Whether joins of two large tables may shuffle (`auto`: when the workers bring more cores). */
+  shuffle?: 'auto' | 'on' | 'off';
 }
 
 /** The default port: PostgreSQL's 5432 plus 68, clear of a local PostgreSQL and of the common 5433 second cluster. */

@@ -127,6 +127,15 @@ const program = new Command('mallard')
       .argParser(parseIntArg),
   )
   .addOption(
+    new Option(
+      '--shuffle <when>',
+      'shuffle two large tables for a join on the workers: on, off, or auto (when the workers have more task slots than this machine has cores; else the coordinator runs such queries)',
+    )
+      .env('MALLARD_SHUFFLE')
+      .choices(['auto', 'on', 'off'])
+      .default('auto'),
+  )
+  .addOption(
     new Option('--workers <n>', 'in-process workers to run (and worker processes for `mallard cluster`)')
       .env('MALLARD_WORKERS')
       .default(2)
@@ -155,6 +164,7 @@ interface GlobalFlags {
   readableDir: string[];
   tableStorage: ServerConfig['tableStorage'];
   localMaxRows?: number;
+  shuffle: 'auto' | 'on' | 'off';
   workers: number;
 }
 
@@ -177,6 +187,7 @@ function serverConfig(opts: GlobalFlags): ServerConfig {
     readableDirs: opts.readableDir.map((d) => resolve(d)),
     tableStorage: opts.tableStorage,
     ...(opts.localMaxRows === undefined ? {} : { localMaxRows: opts.localMaxRows }),
+    shuffle: opts.shuffle,
   };
 }
 

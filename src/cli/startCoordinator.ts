@@ -105,6 +105,7 @@ export async function startCoordinator(
         dataDir: resolve(config.dataDir),
         logger: log,
         ...(config.localMaxRows === undefined ? {} : { localMaxRows: config.localMaxRows }),
+        ...(config.shuffle === undefined ? {} : { shuffle: config.shuffle }),
       })
     : undefined;
   const server = new Server(config, log, new LocalSessionFactory(engine, parser, storage, runtime));

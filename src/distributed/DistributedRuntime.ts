@@ -1,4 +1,5 @@
 import { rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Logger } from 'pino';
@@ -38,7 +39,18 @@ export interface DistributedRuntimeOptions {
   readonly localMaxRows?: number;
   /** Queries kept for mallard_queries (500). */
   readonly history?: number;
+  /** When the planner may shuffle two large tables for a join instead of gathering (`auto`). */
+  readonly shuffle?: ShufflePolicy;
 }
+
+/**
+ * `on`: shuffle whenever the planner finds a repartition. `off`: never; such queries run gathered on the
+ * coordinator. `auto` (the default): only when the workers' slots outnumber this machine's cores. A
+ * shuffle writes and reads both sides once more as Parquet, which pays only when the cluster brings more
+ * cores than the coordinator has (workers on other machines); with workers on the coordinator's own
+ * cores, gathering costs less.
+ */
+export type ShufflePolicy = 'auto' | 'on' | 'off';
 
 /**
  * The coordinator's side of distributed execution, shared by every session: the cluster client, the
@@ -49,6 +61,7 @@ export class DistributedRuntime {
   readonly dataDir: string;
   readonly logger: Logger | undefined;
   readonly localMaxRows: number | undefined;
+  readonly shuffle: ShufflePolicy;
   readonly #connect: () => Promise<DuckDBConnection>;
   readonly #history: QueryRecord[] = [];
   readonly #historySize: number;
@@ -59,6 +72,7 @@ export class DistributedRuntime {
     this.dataDir = options.dataDir;
     this.logger = options.logger;
     this.localMaxRows = options.localMaxRows;
+    this.shuffle = options.shuffle ?? 'auto';
     this.#connect = options.connect;
     this.#historySize = options.history ?? 500;
     // Shuffle files of queries a previous coordinator process left unfinished.
@@ -70,6 +84,12 @@ export class DistributedRuntime {
     let slots = 0;
     for (const w of this.client.workers()) if (w.state === 'ready') slots += Math.max(1, w.threads);
     return slots;
+  }
+
+  /** Whether plans may shuffle now (see ShufflePolicy). */
+  shuffles(): boolean {
+    if (this.shuffle === 'auto') return this.slots() > availableParallelism();
+    return this.shuffle === 'on';
   }
 
   /** A planner for one session, on a connection of its own. */
@@ -137,7 +157,8 @@ export class SessionPlanner {
    * committed version), the plan is reused while the key and the cluster's slot count stay the same.
    */
   plan(sql: string, view: CatalogView, cacheKey: string | null = null): Promise<DistributedPlan> {
-    const key = cacheKey === null ? null : `${cacheKey}|${this.runtime.slots()}|${sql}`;
+    const key =
+      cacheKey === null ? null : `${cacheKey}|${this.runtime.slots()}|${this.runtime.shuffles()}|${sql}`;
     const cached = key === null ? undefined : this.#plans.get(key);
     if (cached) return cached;
     // One planning at a time per connection: the parser's calls must not interleave.
@@ -151,7 +172,9 @@ export class SessionPlanner {
         scanSql: layouts.scanSql,
         scanSqlRowRanges: true,
         // Unique per planning: a plan with a shuffle is never reused (see below).
-        shuffleDir: join(this.runtime.dataDir, SHUFFLE_DIR, this.runtime.nextQueryId()),
+        ...(this.runtime.shuffles()
+          ? { shuffleDir: join(this.runtime.dataDir, SHUFFLE_DIR, this.runtime.nextQueryId()) }
+          : {}),
         ...(this.runtime.localMaxRows === undefined ? {} : { localMaxRows: this.runtime.localMaxRows }),
       };
       const plan = await planQuery(sql, context);

@@ -46,7 +46,11 @@ export interface TableStorageOptions {
   rowGroupSize?: number;
   /** Row groups per balanced file (default 8: about a million rows a file). */
   rowGroupsPerFile?: number;
-  /** Parquet compression (default 'zstd'). */
+  /**
+   * Parquet compression (default 'snappy', DuckDB's own). Measured on TPC-H SF 1 lineitem in 16 bucket
+   * files, one DuckDB thread: snappy scans a Q1-like aggregate in 234 ms and a Q6-like filter in 112 ms,
+   * zstd in 276 and 145 ms, for 35% more bytes (202 MB against 149 MB). Queries come first.
+   */
   compression?: string;
   /** A statement adding at most this many rows buffers them inline instead of writing a file (default 100). */
   inlineMaxRows?: number;
@@ -156,7 +160,7 @@ export class TableStorage {
     this.#options = {
       rowGroupSize: options.rowGroupSize ?? 122880,
       rowGroupsPerFile: options.rowGroupsPerFile ?? 8,
-      compression: options.compression ?? 'zstd',
+      compression: options.compression ?? 'snappy',
       inlineMaxRows: options.inlineMaxRows ?? 100,
       inlineTableMaxRows: options.inlineTableMaxRows ?? 10000,
       inlineDeleteMax: options.inlineDeleteMax ?? 1024,

@@ -5,7 +5,9 @@ import { distributedSuite } from './distributedSuite.js';
 distributedSuite(test, {
   name: 'in-process',
   start: () =>
-    startMallard({ args: ['--table-storage', 'parquet', '--local-max-rows', '0', '--workers', '2'] }),
+    startMallard({
+      args: ['--table-storage', 'parquet', '--local-max-rows', '0', '--shuffle', 'on', '--workers', '2'],
+    }),
 });
 
 test.run();

@@ -13,6 +13,8 @@ distributedSuite(test, {
         'parquet',
         '--local-max-rows',
         '0',
+        '--shuffle',
+        'on',
         'cluster',
         '--workers',
         '2',

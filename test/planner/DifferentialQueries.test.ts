@@ -11,7 +11,7 @@ const [firstWorld, lastWorld] = (process.env['PLANNER_FUZZ_WORLDS'] ?? '1..3').s
   number,
   number,
 ];
-const queries = Number(process.env['PLANNER_FUZZ_QUERIES'] ?? 150);
+const queries = Number(process.env['PLANNER_FUZZ_QUERIES'] ?? 100);
 
 for (let w = firstWorld; w <= lastWorld; w++) {
   test(`world ${w}: ${queries} random queries give single-node DuckDB answers`, async () => {
