@@ -69,7 +69,26 @@ export function catalogLayouts(
     const inlineIds = new Set<number>();
     for (const batch of known.entry.inline)
       for (const row of batch.rows) if (inlineBuckets.has(row.bucket)) inlineIds.add(row.id);
-    return buildRelation(known.entry, { root, fileIds, inline: inlineIds.size > 0, inlineIds, rowRanges });
+    if (rowRanges.size === 0)
+      return buildRelation(known.entry, { root, fileIds, inline: inlineIds.size > 0, inlineIds });
+    // Each file cut by row ranges is read on its own: a range over one read_parquet of one file is a
+    // plain conjunction DuckDB turns into skipped row groups, where an OR across files makes it read
+    // (and number) every row.
+    const parts: string[] = [];
+    const uncut = new Set([...fileIds].filter((id) => !rowRanges.has(id)));
+    if (uncut.size > 0 || inlineIds.size > 0)
+      parts.push(buildRelation(known.entry, { root, fileIds: uncut, inline: inlineIds.size > 0, inlineIds }));
+    for (const [id, ranges] of rowRanges) {
+      parts.push(
+        buildRelation(known.entry, {
+          root,
+          fileIds: new Set([id]),
+          inline: false,
+          rowRanges: new Map([[id, ranges]]),
+        }),
+      );
+    }
+    return parts.length === 1 ? parts[0]! : parts.map((p) => `(${p})`).join(' UNION ALL ');
   };
   return { tables, scanSql, entry: (layout) => entries.get(layout)?.entry };
 }
