@@ -20,6 +20,7 @@ import {
 } from '../protocol/cluster/messages.js';
 import { encodeResultFrames, FRAME_HEADER_BYTES, sealSingleFrame } from '../protocol/cluster/resultFrames.js';
 import type { ClusterSubjects } from '../protocol/cluster/subjects.js';
+import { quoteIdent, quoteLiteral } from '../protocol/cluster/taskDialect.js';
 import { ArrowChunkEncoder, travelsAsText } from './ArrowChunkEncoder.js';
 import { CreditGate } from './CreditGate.js';
 import { IpcBatchWriter } from './IpcBatchWriter.js';
@@ -141,7 +142,7 @@ export class TaskExecution {
         prepared = undefined;
         const target = this.resolveShuffleFile(this.task.writes);
         result = await this.connection.run(
-          `COPY (${this.task.sql}) TO ${sqlString(target)} (FORMAT parquet)`,
+          `COPY (${this.task.sql}) TO ${quoteLiteral(target)} (FORMAT parquet)`,
           files.length ? { files: listValue(files) } : undefined,
         );
       } else result = await prepared.run();
@@ -313,14 +314,4 @@ function isDuckDBError(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   const at = err.message.indexOf(' Error: ');
   return at > 0 && at < 40;
-}
-
-/** A SQL identifier in double quotes (inner quotes doubled), for the names of the task's own columns. */
-function quoteIdent(name: string): string {
-  return `"${name.split('"').join('""')}"`;
-}
-
-/** A SQL string literal (quotes doubled), for the shuffle path the worker resolved itself. */
-function sqlString(text: string): string {
-  return `'${text.split("'").join("''")}'`;
 }

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { TASK_DIALECT_SQL } from '../protocol/cluster/taskDialect.js';
+import { quoteLiteral, TASK_DIALECT_SQL } from '../protocol/cluster/taskDialect.js';
 
 export interface SandboxOptions {
   /** The shared data directory: the only place task SQL may read. */
@@ -16,11 +16,6 @@ export interface Sandbox {
   instance: DuckDBInstance;
   /** The memory limit DuckDB settled on, in bytes. */
   memoryLimitBytes: number;
-}
-
-/** A SQL string literal; only used for directory names the worker was started with, never for task text. */
-function stringLiteral(value: string): string {
-  return `'${value.split("'").join("''")}'`;
 }
 
 /**
@@ -40,7 +35,7 @@ export async function openSandbox(options: SandboxOptions): Promise<Sandbox> {
     // The coordinator's dialect (division macros, integer division) before the lock-down: ATTACH of the
     // in-memory macro database is refused once external access is off.
     for (const sql of TASK_DIALECT_SQL) await setup.run(sql);
-    const dirs = [options.dataDir, options.tempDir].map(stringLiteral).join(', ');
+    const dirs = [options.dataDir, options.tempDir].map(quoteLiteral).join(', ');
     await setup.run(`SET allowed_directories = [${dirs}]`);
     await setup.run('SET enable_external_access = false');
     await setup.run('SET autoinstall_known_extensions = false');

@@ -38,3 +38,13 @@ export const TASK_DIALECT_SQL: readonly string[] = [
   // PostgreSQL semantics: integer / integer truncates (DuckDB's default is float division).
   'SET GLOBAL integer_division = true',
 ];
+
+/** A SQL identifier in double quotes, inner quotes doubled: for names a worker writes into its own SQL. */
+export function quoteIdent(name: string): string {
+  return `"${name.split('"').join('""')}"`;
+}
+
+/** A SQL string literal, quotes doubled: for paths a worker writes into its own SQL. */
+export function quoteLiteral(text: string): string {
+  return `'${text.split("'").join("''")}'`;
+}

@@ -9,6 +9,7 @@ import {
 } from '@duckdb/node-api';
 import duckdb from '@duckdb/node-bindings';
 import * as arrow from 'apache-arrow';
+import { quoteIdent } from '../storage/sqlText.js';
 
 /** One column of a stage's result: its name and its DuckDB type as DuckDB spells it, e.g. `DECIMAL(15,2)`. */
 export interface StageColumn {
@@ -541,8 +542,3 @@ const writeStrings: ColumnWriter = (vector, data, start, rows, scratch) => {
   }
   writeValidity(vector, data, start, rows, scratch);
 };
-
-/** A SQL identifier in double quotes, inner quotes doubled. */
-function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
