@@ -62,10 +62,12 @@ import type {
 /**
  * Queries whose tables hold at most this many rows together run on the coordinator: below it, fanning
  * out costs more (a task round trip through the transport, Arrow encoding, the merge) than scanning the
- * rows in place. A provisional value, to be measured by bench/ (the point at which a distributed
- * `count(*)` stops losing to a coordinator-local one).
+ * rows in place. Measured by bench/localThreshold.ts on the embedded default (2 in-process workers on the
+ * coordinator's 2 cores): a point query and a count-and-sum ran 2–7× faster on the coordinator at every
+ * size from 10,000 to 1,000,000 rows (and still 2.5–3× at 4,000,000), so a million rows is the least
+ * that is worth a fan-out; with workers on other machines `--local-max-rows` may go lower.
  */
-export const DEFAULT_LOCAL_MAX_ROWS = 100_000;
+export const DEFAULT_LOCAL_MAX_ROWS = 1_000_000;
 
 /**
  * A table of at most this many rows may be read whole by every task (a broadcast join side). Each task
