@@ -35,7 +35,7 @@ import {
   type SelectAnalysis,
 } from './DistributionAnalyzer.js';
 import type { SqlParser } from './SqlParser.js';
-import { quoteIdent } from './sqlText.js';
+import { INTEGER_TYPES, quoteIdent } from './sqlText.js';
 import type { PlanColumn } from './types.js';
 
 /** A two-level aggregation: what each task computes, and the coordinator's final query over the results. */
@@ -85,20 +85,7 @@ const VARIANCES = new Set(['var_pop', 'var_samp', 'variance', 'stddev', 'stddev_
 const ARG_MIN = new Set(['arg_min', 'argmin', 'min_by']);
 const ARG_MAX = new Set(['arg_max', 'argmax', 'max_by']);
 
-const NUMERIC_TYPES = new Set([
-  'TINYINT',
-  'SMALLINT',
-  'INTEGER',
-  'BIGINT',
-  'HUGEINT',
-  'UTINYINT',
-  'USMALLINT',
-  'UINTEGER',
-  'UBIGINT',
-  'UHUGEINT',
-  'FLOAT',
-  'DOUBLE',
-]);
+const NUMERIC_TYPES: ReadonlySet<string> = new Set([...INTEGER_TYPES, 'UHUGEINT', 'FLOAT', 'DOUBLE']);
 
 function isNumeric(type: string): boolean {
   return NUMERIC_TYPES.has(type) || type.startsWith('DECIMAL');

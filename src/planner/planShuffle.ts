@@ -27,7 +27,7 @@ import {
 import { BUCKET_COLUMN, type RelationBuilder } from './RelationBuilder.js';
 import type { SqlParser } from './SqlParser.js';
 import type { ScanShare } from './splitFiles.js';
-import { quoteIdent } from './sqlText.js';
+import { INTEGER_TYPES, quoteIdent } from './sqlText.js';
 import type { LayoutColumn, TableLayout } from './types.js';
 
 /** The colocation group name of a pure shuffle (no stored table is in it). */
@@ -77,18 +77,6 @@ interface ColumnNode {
   /** The layout's column name. */
   readonly column: string;
 }
-
-const INTEGER_TYPES = new Set([
-  'TINYINT',
-  'SMALLINT',
-  'INTEGER',
-  'BIGINT',
-  'HUGEINT',
-  'UTINYINT',
-  'USMALLINT',
-  'UINTEGER',
-  'UBIGINT',
-]);
 
 /**
  * Repartitions worth trying for a query whose large tables are not co-located: equality classes of

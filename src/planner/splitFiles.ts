@@ -1,6 +1,6 @@
 import { packTasks } from './packTasks.js';
 import type { SqlParser } from './SqlParser.js';
-import { quoteIdent, statLiteral } from './sqlText.js';
+import { INTEGER_TYPES, quoteIdent, statLiteral } from './sqlText.js';
 import type { LayoutFile, Partitioning, TableLayout } from './types.js';
 
 /**
@@ -46,18 +46,7 @@ export interface Split {
 }
 
 /** Types a range split can cut exactly (integer arithmetic on the statistics). */
-const RANGE_TYPES = new Set([
-  'TINYINT',
-  'SMALLINT',
-  'INTEGER',
-  'BIGINT',
-  'HUGEINT',
-  'UTINYINT',
-  'USMALLINT',
-  'UINTEGER',
-  'UBIGINT',
-  'DATE',
-]);
+const RANGE_TYPES: ReadonlySet<string> = new Set([...INTEGER_TYPES, 'DATE']);
 
 /**
  * Divides `given` files (already pruned) of one table into about `target` shares, cheapest way first

@@ -21,3 +21,16 @@ export function statLiteral(value: StatValue, type: string): string | undefined 
   if (!Number.isFinite(value)) return undefined;
   return `CAST(${quoteLiteral(String(value))} AS ${type})`;
 }
+
+/** DuckDB's integer types up to 128 bits, signed and unsigned (UHUGEINT aside), by their names. */
+export const INTEGER_TYPES: ReadonlySet<string> = new Set([
+  'TINYINT',
+  'SMALLINT',
+  'INTEGER',
+  'BIGINT',
+  'HUGEINT',
+  'UTINYINT',
+  'USMALLINT',
+  'UINTEGER',
+  'UBIGINT',
+]);
