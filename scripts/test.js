@@ -50,8 +50,10 @@ function runFile(file) {
       process.stderr.write(`\n${file}: timed out after ${FILE_TIMEOUT_MS / 1000}s\n`);
       child.kill('SIGKILL');
     }, FILE_TIMEOUT_MS);
-    child.on('exit', (code) => {
+    child.on('exit', (code, signal) => {
       clearTimeout(timer);
+      if (signal) process.stderr.write(`\n${file}: exited on ${signal}\n`);
+      else if (code !== 0) process.stderr.write(`\n${file}: exited with code ${code}\n`);
       const total = Number(/Total:\s+(\d+)/.exec(out)?.[1] ?? 0);
       const ok = Number(/Passed:\s+(\d+)/.exec(out)?.[1] ?? 0);
       let bad = total - ok;
