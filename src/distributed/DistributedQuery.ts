@@ -149,9 +149,11 @@ export class DistributedCursor implements QueryCursor {
     return this.stages.queryId;
   }
 
-  /** The final stage's run, after every shuffle-write stage has finished (their Count rows are dropped). */
+  /**
+   * Runs every shuffle-write stage to its end (their Count rows are dropped), then starts the final stage.
+   * Called once per cursor.
+   */
   async #finalRun(): Promise<QueryRun> {
-    if (this.#run && this.#runs.length > this.stages.shuffles.length) return this.#run;
     for (const [i, tasks] of this.stages.shuffles.entries()) {
       const run = this.#startRun(tasks, `${this.stages.queryId}x${i + 1}`);
       for await (const _ of run) {

@@ -20,8 +20,6 @@ export interface CatalogLayouts {
   readonly tables: ReadonlyMap<string, TableLayout>;
   /** How a task reads some files of a table: merge-on-read deletes and inline rows included. */
   readonly scanSql: ScanSql;
-  /** The catalog entry behind a layout. */
-  entry(layout: TableLayout): TableEntry | undefined;
 }
 
 /**
@@ -90,7 +88,7 @@ export function catalogLayouts(
     }
     return parts.length === 1 ? parts[0]! : parts.map((p) => `(${p})`).join(' UNION ALL ');
   };
-  return { tables, scanSql, entry: (layout) => entries.get(layout)?.entry };
+  return { tables, scanSql };
 }
 
 function tableLayout(
