@@ -31,6 +31,8 @@ export interface ServerConfig {
   localMaxRows?: number;
   /** Whether joins of two large tables may shuffle (`auto`: when the workers bring more cores). */
   shuffle?: 'auto' | 'on' | 'off';
+  /** COPY FROM STDIN is loaded in parts of this many bytes, by the workers in parallel (storage default). */
+  loadPartBytes?: number;
 }
 
 /** The default port: PostgreSQL's 5432 plus 68, clear of a local PostgreSQL and of the common 5433 second cluster. */

@@ -24,6 +24,7 @@ import { quoteIdent, quoteLiteral } from '../protocol/cluster/taskDialect.js';
 import { ArrowChunkEncoder, travelsAsText } from './ArrowChunkEncoder.js';
 import { CreditGate } from './CreditGate.js';
 import { IpcBatchWriter } from './IpcBatchWriter.js';
+import { runTableWrite, TableWriteRejected } from './TableWriteTask.js';
 
 /** What a task needs from the worker that runs it. */
 export interface TaskEnvironment {
@@ -144,6 +145,18 @@ export class TaskExecution {
         result = await this.connection.run(
           `COPY (${this.task.sql}) TO ${quoteLiteral(target)} (FORMAT parquet)`,
           files.length ? { files: listValue(files) } : undefined,
+        );
+      } else if (this.task.load !== undefined) {
+        // A table write: the rows go to new table files, and their list comes back as one row.
+        prepared.destroySync();
+        prepared = undefined;
+        result = await runTableWrite(
+          this.connection,
+          this.env.dataDir,
+          this.task.sql,
+          this.task.load,
+          this.task.attempt,
+          files,
         );
       } else result = await prepared.run();
       this.throwIfStopped();
@@ -267,7 +280,11 @@ export class TaskExecution {
     if (this.stop) return { kind: this.stop.kind, message: this.stop.message };
     const message = err instanceof Error ? err.message : String(err);
     const kind: TaskFailureKind =
-      err instanceof RejectedError ? 'rejected' : isDuckDBError(err) ? 'sql' : 'internal';
+      err instanceof RejectedError || err instanceof TableWriteRejected
+        ? 'rejected'
+        : isDuckDBError(err)
+          ? 'sql'
+          : 'internal';
     return { kind, message };
   }
 

@@ -87,6 +87,7 @@ export function checkControl<K extends ControlKind>(value: unknown, kind: K): Co
     checkPartition(message['partition'] as Record<string, unknown>);
     if (message['writes'] !== undefined && typeof message['writes'] !== 'string')
       throw new ClusterProtocolError('task: field writes is not a string');
+    if (message['load'] !== undefined) checkTableWrite(message['load']);
   }
   if (kind === 'claim-reply') {
     for (const assignment of message['assignments'] as unknown[]) {
@@ -102,6 +103,22 @@ export function checkControl<K extends ControlKind>(value: unknown, kind: K): Co
     }
   }
   return value as ControlMessages[K];
+}
+
+function checkTableWrite(load: unknown): void {
+  if (typeof load !== 'object' || load === null)
+    throw new ClusterProtocolError('task: load is not an object');
+  const l = load as Record<string, unknown>;
+  const shape: Record<string, FieldType> = {
+    dir: 'string',
+    compression: 'string',
+    rowGroupSize: 'number',
+    rowGroupsPerFile: 'number?',
+    partitionBy: 'string?',
+  };
+  for (const [field, type] of Object.entries(shape)) {
+    if (!hasType(l[field], type)) throw new ClusterProtocolError(`task: load.${field} is not ${type}`);
+  }
 }
 
 function checkPartition(partition: Record<string, unknown>): void {

@@ -55,10 +55,47 @@ export interface TaskDefinition {
    * under SHUFFLE_DIR.
    */
   writes?: string;
+  /**
+   * A table write (a parallel load): the worker writes the SELECT's rows as Parquet files into a new
+   * directory and returns one row, `written VARCHAR`, a JSON list of WrittenTableFile.
+   */
+  load?: TableWrite;
 }
 
 /** The folder of the data directory that shuffle files are written under (one folder per query). */
 export const SHUFFLE_DIR = 'shuffle';
+
+/** The folder of the data directory that table files are written under (`tables/<table>/<write>/`). */
+export const TABLES_DIR = 'tables';
+
+/**
+ * How a worker writes a load task's rows: `COPY (<sql>) TO '<dir>/a<attempt>' (FORMAT parquet, ...,
+ * RETURN_STATS)`. Each attempt writes its own folder, so a retry never mixes with what an earlier attempt
+ * left; the coordinator keeps the succeeded attempt's files and removes the others.
+ */
+export interface TableWrite {
+  /** The write's folder, relative to the data directory; it must lie under TABLES_DIR. */
+  dir: string;
+  /** Parquet compression codec (`snappy`, `zstd`, ...). */
+  compression: string;
+  rowGroupSize: number;
+  /** Balanced files: row groups per file. */
+  rowGroupsPerFile?: number;
+  /** Bucketed files: the SELECT column holding each row's bucket (one folder `<column>=<n>` per bucket). */
+  partitionBy?: string;
+}
+
+/** One file a table write produced, fsynced with its folders before the task reported success. */
+export interface WrittenTableFile {
+  /** Relative to the data directory, '/'-separated. */
+  path: string;
+  rows: number;
+  bytes: number;
+  /** The bucket of a partitioned write, else null. */
+  bucket: number | null;
+  /** Parquet statistics per top-level column (by its quoted name): min, max and null_count as text. */
+  columns: Record<string, Record<string, string>>;
+}
 
 /** What a coordinator hands a worker that claimed work: the task plus its initial flow-control budget. */
 export interface TaskAssignment {

@@ -1,5 +1,6 @@
 import { rmdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { TABLES_DIR } from '../../protocol/cluster/messages.js';
 import type { CatalogState } from './CatalogModel.js';
 
 /**
@@ -11,7 +12,7 @@ import type { CatalogState } from './CatalogModel.js';
  *   staging/*                                                         scratch files of statements in
  *                                                                     progress (COPY data), emptied at open
  */
-export const TABLES_DIR = 'tables';
+export { TABLES_DIR };
 
 /** Scratch space of statements in progress; nothing in it outlives the process that wrote it. */
 export const STAGING_DIR = 'staging';

@@ -128,6 +128,14 @@ const program = new Command('mallard')
   )
   .addOption(
     new Option(
+      '--load-part-mb <n>',
+      'COPY FROM STDIN data is cut into parts of this many MiB, each written to Parquet by a worker as it arrives, several at once (default 128)',
+    )
+      .env('MALLARD_LOAD_PART_MB')
+      .argParser(parsePositiveInt),
+  )
+  .addOption(
+    new Option(
       '--shuffle <when>',
       'shuffle two large tables for a join on the workers: on, off, or auto (when the workers have more task slots than this machine has cores; else the coordinator runs such queries)',
     )
@@ -165,6 +173,7 @@ interface GlobalFlags {
   tableStorage: ServerConfig['tableStorage'];
   localMaxRows?: number;
   shuffle: 'auto' | 'on' | 'off';
+  loadPartMb?: number;
   workers: number;
 }
 
@@ -188,6 +197,7 @@ function serverConfig(opts: GlobalFlags): ServerConfig {
     tableStorage: opts.tableStorage,
     ...(opts.localMaxRows === undefined ? {} : { localMaxRows: opts.localMaxRows }),
     shuffle: opts.shuffle,
+    ...(opts.loadPartMb === undefined ? {} : { loadPartBytes: opts.loadPartMb * 1024 * 1024 }),
   };
 }
 

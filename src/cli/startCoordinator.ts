@@ -85,7 +85,12 @@ export async function startCoordinator(
   mkdirSync(config.dataDir, { recursive: true });
   const parquet = config.tableStorage === 'parquet';
   const catalog = parquet ? await Catalog.open(resolve(config.dataDir), { logger: log }) : null;
-  const storage = catalog ? await TableStorage.open(catalog, { logger: log }) : undefined;
+  const storage = catalog
+    ? await TableStorage.open(catalog, {
+        logger: log,
+        ...(config.loadPartBytes === undefined ? {} : { loadPartBytes: config.loadPartBytes }),
+      })
+    : undefined;
   storage?.startMaintenance();
   const engine = await Engine.open({
     dataDir: config.dataDir,

@@ -310,6 +310,7 @@ export class Scheduler {
             partition: task.spec.partition,
             deadlineMs: task.spec.deadlineMs ?? 0,
             ...(task.spec.writes === undefined ? {} : { writes: task.spec.writes }),
+            ...(task.spec.load === undefined ? {} : { load: task.spec.load }),
           },
           credits: 0,
           batchBytes: this.batchBytes,

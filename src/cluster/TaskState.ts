@@ -1,4 +1,4 @@
-import type { Partition, TaskFailure } from '../../protocol/cluster/messages.js';
+import type { Partition, TableWrite, TaskFailure } from '../../protocol/cluster/messages.js';
 
 /** One task as the planner hands it over: a SELECT over a partition. */
 export interface QueryTask {
@@ -9,6 +9,8 @@ export interface QueryTask {
   deadlineMs?: number;
   /** A shuffle write: the file the task's rows go to (see TaskDefinition.writes). */
   writes?: string;
+  /** A table write: the folder and options the task's rows are written with (see TaskDefinition.load). */
+  load?: TableWrite;
 }
 
 /** Where a task stands. Only the current attempt counts; earlier ones are superseded. */

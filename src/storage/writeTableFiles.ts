@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import type { WrittenTableFile } from '../../protocol/cluster/messages.js';
 import type { ColumnDef, ColumnStats, DataFile, DeleteFile, TableDef } from '../catalog/CatalogModel.js';
 import { tableDir } from '../catalog/dataPaths.js';
 import { fsyncDir, fsyncFile, mkdirDurably } from '../catalog/durableFs.js';
@@ -52,9 +53,6 @@ export async function writeTableFiles(
   options.onDirectory?.(dir);
   await mkdirDurably(abs);
   try {
-    const select = t.columns.map(
-      (c, i) => `${encodeForFile(c, `src.a${i}`)} AS ${quoteIdent(physicalName(c))}`,
-    );
     const copyOptions = [
       'FORMAT parquet',
       `COMPRESSION ${options.compression}`,
@@ -62,18 +60,11 @@ export async function writeTableFiles(
       "FILENAME_PATTERN 'part_{i}'",
       'RETURN_STATS',
     ];
-    if (options.buckets !== null) {
-      if (t.distribution.kind !== 'hash') throw new Error(`table ${t.name} is not hash-distributed`);
-      const keyColumn = t.distribution.column;
-      const k = t.columns.findIndex((c) => c.id === keyColumn);
-      select.push(`${bucketExpr(`CAST(src.a${k} AS ${t.columns[k]!.type})`, options.buckets)} AS __bucket`);
-      // DuckDB cannot rotate files inside PARTITION_BY; a bucket is one file per write, compacted later.
-      copyOptions.push('PARTITION_BY (__bucket)');
-    } else {
-      copyOptions.push(`ROW_GROUPS_PER_FILE ${options.rowGroupsPerFile}`);
-    }
-    const names = t.columns.map((_, i) => `a${i}`).join(', ');
-    const sql = `COPY (SELECT ${select.join(', ')} FROM (${sourceSql}) AS src(${names})) TO ${quoteLiteral(abs)} (${copyOptions.join(', ')})`;
+    // DuckDB cannot rotate files inside PARTITION_BY; a bucket is one file per write, compacted later.
+    if (options.buckets !== null) copyOptions.push(`PARTITION_BY (${BUCKET_COLUMN})`);
+    else copyOptions.push(`ROW_GROUPS_PER_FILE ${options.rowGroupsPerFile}`);
+    const select = tableFileSelect(t, options.buckets, sourceSql);
+    const sql = `COPY (${select}) TO ${quoteLiteral(abs)} (${copyOptions.join(', ')})`;
     const reader = await conn.runAndReadAll(sql, ...bindArgs(params));
     const written = reader.getRowObjectsJson() as unknown as CopyStatsRow[];
     const files: DataFile[] = [];
@@ -87,16 +78,22 @@ export async function writeTableFiles(
       }
       await fsyncFile(w.filename);
       dirs.add(dirname(w.filename));
-      const bucket = w.partition_keys?.find((p) => p.key === '__bucket')?.value;
-      files.push({
-        id: options.allocateIds(1),
-        path: relative(options.dataDir, w.filename).split(sep).join('/'),
-        rows: count,
-        bytes: Number(w.file_size_bytes),
-        bucket: bucket === undefined ? null : Number(bucket),
-        columns: t.columns.map((c) => c.id),
-        stats: statsOf(t.columns, w.column_statistics, options.minMaxStats),
-      });
+      const bucket = w.partition_keys?.find((p) => p.key === BUCKET_COLUMN)?.value;
+      const columns = Object.fromEntries(
+        (w.column_statistics ?? []).map((e) => [
+          e.key,
+          Object.fromEntries(e.value.map((kv) => [kv.key, kv.value])),
+        ]),
+      );
+      files.push(
+        dataFileOf(options, {
+          path: relative(options.dataDir, w.filename).split(sep).join('/'),
+          rows: count,
+          bytes: Number(w.file_size_bytes),
+          bucket: bucket === undefined ? null : Number(bucket),
+          columns,
+        }),
+      );
       rows += count;
     }
     for (const d of dirs) await fsyncDir(d);
@@ -148,24 +145,53 @@ interface CopyStatsRow {
   readonly partition_keys: readonly { key: string; value: string }[] | null;
 }
 
-function statsOf(
-  columns: readonly ColumnDef[],
-  raw: CopyStatsRow['column_statistics'],
-  minMax: (c: ColumnDef) => boolean,
-): Record<string, ColumnStats> {
-  const byKey = new Map((raw ?? []).map((e) => [e.key, new Map(e.value.map((kv) => [kv.key, kv.value]))]));
+/** The column a bucketed write partitions its files by (one folder `__bucket=<n>` per bucket). */
+export const BUCKET_COLUMN = '__bucket';
+
+/**
+ * The SELECT a write turns into files: `sourceSql`'s columns (positionally, one per table column) in their
+ * file encoding under their physical names, plus BUCKET_COLUMN for a table written in `buckets` buckets.
+ */
+export function tableFileSelect(t: TableDef, buckets: number | null, sourceSql: string): string {
+  const select = t.columns.map(
+    (c, i) => `${encodeForFile(c, `src.a${i}`)} AS ${quoteIdent(physicalName(c))}`,
+  );
+  if (buckets !== null) {
+    if (t.distribution.kind !== 'hash') throw new Error(`table ${t.name} is not hash-distributed`);
+    const keyColumn = t.distribution.column;
+    const k = t.columns.findIndex((c) => c.id === keyColumn);
+    select.push(`${bucketExpr(`CAST(src.a${k} AS ${t.columns[k]!.type})`, buckets)} AS ${BUCKET_COLUMN}`);
+  }
+  const names = t.columns.map((_, i) => `a${i}`).join(', ');
+  return `SELECT ${select.join(', ')} FROM (${sourceSql}) AS src(${names})`;
+}
+
+/** The catalog record of a file a write produced (here or on a worker), with a fresh id. */
+export function dataFileOf(
+  options: Pick<FileWriteOptions, 'table' | 'minMaxStats' | 'allocateIds'>,
+  file: WrittenTableFile,
+): DataFile {
+  const t = options.table;
   const out: Record<string, ColumnStats> = {};
-  for (const c of columns) {
+  for (const c of t.columns) {
     // Top-level columns only: nested leaves are keyed `"c3"."field"`.
-    const s = byKey.get(quoteIdent(physicalName(c)));
+    const s = file.columns[quoteIdent(physicalName(c))];
     if (!s) continue;
-    const wantMinMax = minMax(c);
-    const nulls = s.get('null_count');
+    const wantMinMax = options.minMaxStats(c);
+    const nulls = s['null_count'];
     out[String(c.id)] = {
-      min: wantMinMax ? (s.get('min') ?? null) : null,
-      max: wantMinMax ? (s.get('max') ?? null) : null,
+      min: wantMinMax ? (s['min'] ?? null) : null,
+      max: wantMinMax ? (s['max'] ?? null) : null,
       nullCount: nulls === undefined ? null : Number(nulls),
     };
   }
-  return out;
+  return {
+    id: options.allocateIds(1),
+    path: file.path,
+    rows: file.rows,
+    bytes: file.bytes,
+    bucket: file.bucket,
+    columns: t.columns.map((c) => c.id),
+    stats: out,
+  };
 }

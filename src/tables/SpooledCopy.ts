@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { type FileHandle, mkdir, open, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { PgError } from '../../protocol/pg/PgError.js';
 import type { ColumnDef } from '../catalog/CatalogModel.js';
 import { STAGING_DIR } from '../catalog/dataPaths.js';
@@ -137,8 +137,11 @@ export class SpooledCopy implements CopyLoad {
   #partSize = 0;
   readonly #buffer = Buffer.allocUnsafe(SPOOL_BUFFER);
   #buffered = 0;
-  /** Loads of finished parts, one after another. */
-  #loading: Promise<void> = Promise.resolve();
+  /** Loads of finished parts, at most #parallel at a time. */
+  readonly #loads: Promise<void>[] = [];
+  readonly #parallel: number;
+  #running = 0;
+  readonly #waiting: (() => void)[] = [];
   #loaded = 0;
   /** Why the fast path cannot take this data, once known. */
   #unfit: string | null = null;
@@ -159,6 +162,7 @@ export class SpooledCopy implements CopyLoad {
     fields: number,
     load: () => BulkLoad,
     partBytes = PART_BYTES,
+    parallel = 1,
   ) {
     this.#dir = join(dataDir, STAGING_DIR);
     this.#options = options;
@@ -166,6 +170,7 @@ export class SpooledCopy implements CopyLoad {
     this.#fields = fields;
     this.#openLoad = load;
     this.#partBytes = partBytes;
+    this.#parallel = Math.max(1, parallel);
     this.#delimiter = (options.delimiter ?? (options.format === 'csv' ? ',' : '\t')).charCodeAt(0);
     this.#quote = options.format === 'csv' ? (options.quote ?? '"').charCodeAt(0) : -1;
   }
@@ -198,7 +203,7 @@ export class SpooledCopy implements CopyLoad {
     this.#file = null;
     if (this.#bytes === 0) return { rows: 0 };
     if (this.#unfit === null) this.#loadPart(this.#parts.length - 1);
-    await this.#loading;
+    await Promise.all(this.#loads);
     if (this.#unfit !== null) {
       await this.#load?.abort();
       return { replay: () => this.#replay() };
@@ -214,35 +219,56 @@ export class SpooledCopy implements CopyLoad {
   }
 
   async close(): Promise<void> {
-    await this.#loading.catch(() => {});
+    await Promise.allSettled(this.#loads);
     await this.#file?.close().catch(() => {});
     this.#file = null;
     for (const p of this.#parts) await rm(p, { force: true });
   }
 
-  /** Starts loading a finished part after the ones before it. */
+  /**
+   * Starts loading a finished part once fewer than #parallel loads run (the load's writeFiles runs on
+   * the workers when it is parallel; one at a time on the coordinator).
+   */
   #loadPart(index: number): void {
     const path = this.#parts[index]!;
-    this.#loading = this.#loading.then(async () => {
+    const header = index === 0 && this.#options.header === true;
+    this.#load ??= this.#openLoad();
+    const load = this.#load;
+    const parallel = load.parallel ? this.#parallel : 1;
+    const run = async () => {
       if (this.#unfit !== null) return;
       try {
-        this.#load ??= this.#openLoad();
-        await this.#load.write(this.#sourceSql(path, index === 0 && this.#options.header));
+        await load.writeFiles([`${STAGING_DIR}/${basename(path)}`], (files) =>
+          this.#sourceSql(files, header),
+        );
         this.#loaded++;
       } catch (err) {
-        this.#unfit = `DuckDB refused the data: ${err instanceof Error ? err.message : String(err)}`;
+        this.#unfit ??= `DuckDB refused the data: ${err instanceof Error ? err.message : String(err)}`;
       }
-    });
+    };
+    const slot =
+      this.#running < parallel
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            this.#waiting.push(resolve);
+          });
+    this.#running++;
+    this.#loads.push(
+      slot.then(run).finally(() => {
+        this.#running--;
+        this.#waiting.shift()?.();
+      }),
+    );
   }
 
-  /** The rows of one spool part, one column per table column in table order. */
-  #sourceSql(path: string, header: boolean): string {
+  /** The rows of spool parts (`files`, SQL for their list), one column per table column in table order. */
+  #sourceSql(files: string, header: boolean): string {
     const o = this.#options;
     const csv = o.format === 'csv';
     const fieldNames = Array.from({ length: this.#fields }, (_, i) => `f${i}`);
     const columnTypes = fieldNames.map((n) => `${quoteLiteral(n)}: 'VARCHAR'`).join(', ');
     const args = [
-      quoteLiteral(path),
+      files,
       `columns = {${columnTypes}}`,
       'auto_detect = false',
       `header = ${header ? 'true' : 'false'}`,

@@ -22,6 +22,7 @@ import {
   startDistributedQuery,
 } from '../distributed/DistributedQuery.js';
 import type { QueryRecord, SessionPlanner } from '../distributed/DistributedRuntime.js';
+import { remoteTableWriter } from '../distributed/remoteTableWriter.js';
 import { CLUSTER_VIEWS, queriesRelationSql } from '../distributed/systemViews.js';
 import { coordinatorOnlyReason } from '../distributed/taskSafety.js';
 import type { PreparedQuery, QueryCursor, ResultColumn, SessionExecutor } from '../executor/Executor.js';
@@ -364,8 +365,20 @@ export class TableExecutor implements SessionExecutor {
     }
     // Rows an earlier INSERT staged go first, so that the load's constraint check sees them.
     await this.#flushPending();
-    return new SpooledCopy(this.#storage.dataDir, command.options, columns, names.length, () =>
-      this.#storage.bulkLoad(txn, def.id),
+    // Parts are written by the workers, several at once, unless a default must be computed here.
+    const runtime = this.#planner?.runtime;
+    const remote =
+      runtime && runtime.slots() > 0 && columns.every((c) => c.field >= 0 || !c.column.default)
+        ? remoteTableWriter(runtime.client)
+        : undefined;
+    return new SpooledCopy(
+      this.#storage.dataDir,
+      command.options,
+      columns,
+      names.length,
+      () => this.#storage.bulkLoad(txn, def.id, remote),
+      this.#storage.loadPartBytes,
+      remote ? runtime!.slots() : 1,
     );
   }
 

@@ -1,10 +1,11 @@
 // kill -9 of the server right after a client's COMMIT returns: after a restart on the same data
 // directory the committed rows are there, the uncommitted ones are not, and no orphan file is left.
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { filesUnder } from '../helpers/files.js';
 import { type MallardServer, startMallard } from '../helpers/mallard.js';
 import { connect } from './pgDiff.js';
 
@@ -27,24 +28,11 @@ async function kill9(s: MallardServer): Promise<void> {
   assert.not.ok(s.alive(), 'the server died');
 }
 
-/** Every Parquet file under the data directory's tables/. */
+/** Every Parquet file under the data directory's tables/ (absolute paths). */
 function parquetFiles(): string[] {
-  const out: string[] = [];
-  const walk = (dir: string): void => {
-    let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch {
-      return;
-    }
-    for (const n of names) {
-      const p = join(dir, n);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (n.endsWith('.parquet')) out.push(p);
-    }
-  };
-  walk(join(dataDir, 'tables'));
-  return out;
+  return filesUnder(join(dataDir, 'tables'), '/')
+    .map((f) => `/${f}`)
+    .filter((f) => f.endsWith('.parquet'));
 }
 
 test('a committed INSERT survives kill -9; an uncommitted one does not', async () => {
