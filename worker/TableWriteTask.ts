@@ -8,7 +8,8 @@ import { quoteIdent, quoteLiteral } from '../protocol/cluster/taskDialect.js';
 export class TableWriteRejected extends Error {}
 
 /**
- * Runs one attempt of a table write: the SELECT's rows go to new Parquet files in `<dir>/a<attempt>`
+ * Runs one attempt of a table write: the SELECT's rows go to new Parquet files in
+ * `<dir>/t<task>a<attempt>`
  * (through DuckDB's COPY, which reports each file's rows, size and column statistics), every file and
  * folder is fsynced, and the result is one row, `written`, the files as a JSON list of WrittenTableFile.
  * The coordinator commits them to the catalog only after this returns, so the bytes are durable first.
@@ -18,10 +19,10 @@ export async function runTableWrite(
   dataDir: string,
   sql: string,
   write: TableWrite,
-  attempt: number,
+  task: { readonly taskId: number; readonly attempt: number },
   files: readonly string[],
 ): Promise<DuckDBMaterializedResult> {
-  const folder = resolveWriteFolder(dataDir, write.dir, attempt);
+  const folder = resolveWriteFolder(dataDir, write.dir, `t${task.taskId}a${task.attempt}`);
   // A folder an earlier run of this very attempt left (never committed: its task did not succeed).
   await rm(folder, { recursive: true, force: true });
   const created = await mkdir(folder, { recursive: true });
@@ -76,15 +77,15 @@ export async function runTableWrite(
   return connection.run('SELECT CAST($1 AS VARCHAR) AS written', [JSON.stringify(written)]);
 }
 
-/** `<dataDir>/<dir>/a<attempt>`, refused unless `dir` lies strictly inside `<dataDir>/tables`. */
-function resolveWriteFolder(dataDir: string, dir: string, attempt: number): string {
+/** `<dataDir>/<dir>/<name>`, refused unless `dir` lies strictly inside `<dataDir>/tables`. */
+function resolveWriteFolder(dataDir: string, dir: string, name: string): string {
   const root = resolve(dataDir, TABLES_DIR);
   const path = resolve(dataDir, dir);
   const within = relative(root, path);
   if (within === '' || within.startsWith('..') || isAbsolute(within)) {
     throw new TableWriteRejected(`table write folder ${dir} lies outside ${root}`);
   }
-  return join(path, `a${attempt}`);
+  return join(path, name);
 }
 
 /** Bucket folders whose only file held no rows (and was removed). */

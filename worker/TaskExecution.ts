@@ -155,7 +155,7 @@ export class TaskExecution {
           this.env.dataDir,
           this.task.sql,
           this.task.load,
-          this.task.attempt,
+          this.task,
           files,
         );
       } else result = await prepared.run();

@@ -69,9 +69,10 @@ export const SHUFFLE_DIR = 'shuffle';
 export const TABLES_DIR = 'tables';
 
 /**
- * How a worker writes a load task's rows: `COPY (<sql>) TO '<dir>/a<attempt>' (FORMAT parquet, ...,
- * RETURN_STATS)`. Each attempt writes its own folder, so a retry never mixes with what an earlier attempt
- * left; the coordinator keeps the succeeded attempt's files and removes the others.
+ * How a worker writes a load task's rows: `COPY (<sql>) TO '<dir>/t<task>a<attempt>' (FORMAT parquet,
+ * ..., RETURN_STATS)`. Each task and attempt writes its own folder, so tasks of one write share its
+ * directory and a retry never mixes with what an earlier attempt left; the coordinator keeps the
+ * succeeded attempts' files and removes the others.
  */
 export interface TableWrite {
   /** The write's folder, relative to the data directory; it must lie under TABLES_DIR. */

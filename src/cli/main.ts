@@ -129,7 +129,7 @@ const program = new Command('mallard')
   .addOption(
     new Option(
       '--load-part-mb <n>',
-      'COPY FROM STDIN data is cut into parts of this many MiB, each written to Parquet by a worker as it arrives, several at once (default 128)',
+      'COPY FROM STDIN data is cut into parts of this many MiB, each written to Parquet by a worker as it arrives, several at once (default 64)',
     )
       .env('MALLARD_LOAD_PART_MB')
       .argParser(parsePositiveInt),

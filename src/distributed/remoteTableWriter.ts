@@ -3,13 +3,13 @@ import type { ClusterClient } from '../cluster/ClusterClient.js';
 import type { RemoteTableWriter } from '../storage/TableStorage.js';
 
 /**
- * Table writes as one-task cluster queries (TaskDefinition.load): the worker that claims the task writes
- * the files and answers with their list. A worker that dies mid-write has its task run again elsewhere,
- * into another attempt folder; the storage keeps only the succeeded attempt's files.
+ * Table writes as cluster queries of load tasks (TaskDefinition.load): each worker that claims a task
+ * writes its files and answers with their list. A worker that dies mid-write has its task run again
+ * elsewhere, into another attempt folder; the storage keeps only the succeeded attempts' files.
  */
 export function remoteTableWriter(client: ClusterClient): RemoteTableWriter {
-  return async ({ sql, files, load }) => {
-    const run = client.runQuery([{ sql, partition: { files: [...files] }, load }]);
+  return async (tasks, load) => {
+    const run = client.runQuery(tasks.map((t) => ({ sql: t.sql, partition: { files: [...t.files] }, load })));
     const written: WrittenTableFile[] = [];
     for await (const { batch } of run) {
       const column = batch.getChild('written');

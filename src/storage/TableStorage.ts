@@ -67,7 +67,8 @@ export interface TableStorageOptions {
   inlineDeleteMax?: number;
   /**
    * COPY FROM STDIN data is cut into parts of about this many bytes, each loaded as it completes (by the
-   * workers, several at once, when there are any). Default 128 MiB: some 1M rows of TPC-H lineitem.
+   * workers, several at once, when there are any). Default 64 MiB: some 500,000 rows of TPC-H lineitem,
+   * files just large enough that compaction leaves them alone, and a short wait for the last part.
    */
   loadPartBytes?: number;
   logger?: Logger;
@@ -121,14 +122,19 @@ export interface BulkLoad {
 }
 
 /**
- * Runs a table write on a worker (see TaskDefinition.load): `sql` may read `$files`, bound to `files`;
- * resolves to the files written, fsynced, once the task has succeeded.
+ * Runs a table write on the workers (see TaskDefinition.load), one load task per entry of `tasks`;
+ * resolves to the files written, fsynced, once every task has succeeded.
  */
-export type RemoteTableWriter = (task: {
+export type RemoteTableWriter = (
+  tasks: readonly RemoteWriteTask[],
+  load: TableWrite,
+) => Promise<readonly WrittenTableFile[]>;
+
+/** One task of a remote table write: a SELECT (one column per table column) that may read `$files`. */
+export interface RemoteWriteTask {
   readonly sql: string;
   readonly files: readonly string[];
-  readonly load: TableWrite;
-}) => Promise<readonly WrittenTableFile[]>;
+}
 
 export interface VacuumResult {
   /** The maintenance commit, or null when there was nothing to do. */
@@ -190,7 +196,7 @@ export class TableStorage {
     this.hashFunction = hashFunction;
     this.#db = db;
     this.#log = options.logger;
-    this.#loadPartBytes = options.loadPartBytes ?? 128 << 20;
+    this.#loadPartBytes = options.loadPartBytes ?? 64 << 20;
     this.#options = {
       rowGroupSize: options.rowGroupSize ?? 122880,
       rowGroupsPerFile: options.rowGroupsPerFile ?? 8,
@@ -503,6 +509,30 @@ export class TableStorage {
   }
 
   /**
+   * Bulk load (INSERT ... SELECT, CREATE TABLE AS) whose rows the workers compute and write, one load task
+   * per entry of `tasks` (each a SELECT of the table's columns, positionally), all at once; then the
+   * constraints are checked on the coordinator. Returns the number of rows.
+   */
+  async insertRemote(
+    txn: CatalogTransaction,
+    ref: TableRef,
+    tasks: readonly RemoteWriteTask[],
+    remote: RemoteTableWriter,
+  ): Promise<number> {
+    const t = txn.view.requireTable(ref);
+    return this.#statement(txn, async () => {
+      const written = await this.#writeRemote(txn, t.def, remote, tasks);
+      if (!written.files.length) return 0;
+      const newRows = buildRelation({ ...emptyEntry(t.def), files: written.files }, { root: this.dataDir });
+      await this.#withConn((conn) =>
+        checkConstraints(conn, txn.view.requireTable(t.def.id), newRows, this.dataDir),
+      );
+      txn.addFiles(t.def.id, written.files);
+      return written.rows;
+    });
+  }
+
+  /**
    * Starts a bulk load into `ref` in `txn` (see BulkLoad). With `remote`, writeFiles runs on the
    * workers, several parts at once.
    */
@@ -539,7 +569,9 @@ export class TableStorage {
             return written.rows;
           });
         }
-        const written = await this.#writeRemote(txn, def, remote, sources, select);
+        const written = await this.#writeRemote(txn, def, remote, [
+          { sql: select('$files'), files: sources },
+        ]);
         settle();
         files.push(...written.files);
         rows += written.rows;
@@ -1064,16 +1096,15 @@ export class TableStorage {
   }
 
   /**
-   * Writes the rows of `select('$files')` through `remote` (a worker), which reads `files` (relative to
-   * the data directory) and writes a new folder of table files. Only the succeeded attempt's files count;
-   * the folders of failed attempts are removed.
+   * Writes the rows of `tasks` (each a SELECT of the table's columns, positionally, that may read
+   * `$files`) through `remote`, the workers, into one new write folder. Only the succeeded attempts'
+   * files count; the folders of failed attempts are removed.
    */
   async #writeRemote(
     txn: CatalogTransaction,
     def: TableDef,
     remote: RemoteTableWriter,
-    files: readonly string[],
-    select: (fileList: string) => string,
+    tasks: readonly RemoteWriteTask[],
   ): Promise<WrittenFiles> {
     const options = await this.#fileOptions(txn, def);
     const dir = `${tableDir(def.id)}/${randomUUID()}`;
@@ -1086,8 +1117,10 @@ export class TableStorage {
         ? { rowGroupsPerFile: options.rowGroupsPerFile }
         : { partitionBy: BUCKET_COLUMN }),
     };
-    const sql = tableFileSelect(def, options.buckets, select('$files'));
-    const written = await remote({ sql, files, load });
+    const written = await remote(
+      tasks.map((t) => ({ sql: tableFileSelect(def, options.buckets, t.sql), files: t.files })),
+      load,
+    );
     // Folders of attempts that did not succeed (their worker died, or was slow and got replaced).
     const kept = new Set(written.map((f) => f.path.slice(dir.length + 1).split('/')[0]));
     const entries = await readdir(join(this.dataDir, dir)).catch(() => [] as string[]);

@@ -50,7 +50,7 @@ const SPOOL_BUFFER = 1 << 20;
  * A spool part is loaded once it holds about this much: some 1M rows of TPC-H lineitem, the rows of
  * one balanced file (see TableStorage's rowGroupsPerFile).
  */
-const PART_BYTES = 128 << 20;
+const PART_BYTES = 64 << 20;
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -416,12 +416,13 @@ export class SpooledCopy implements CopyLoad {
 }
 
 /**
- * A VARCHAR field as the column's type. Integers that DuckDB would round or read where PostgreSQL
- * refuses them (`1.5`, `1e3`, `0x10`, `1_000`) fail here instead, which sends the COPY to the
- * row-by-row decoder and its PostgreSQL error.
+ * A VARCHAR field as the column's type. DuckDB reads integers PostgreSQL refuses (`1.5` rounded,
+ * `1e3`, `0x10`, `1_000`), so an integer field must read back as the very text it came from; anything
+ * else (those, but also `+5`, ` 5` or `007`, which PostgreSQL accepts) fails here and sends the COPY to
+ * the row-by-row decoder and its PostgreSQL rules. One cast back costs a third of testing for each odd
+ * character.
  */
 function castField(field: string, type: string): string {
   if (!INTEGER_TYPES.has(type)) return `CAST(${field} AS ${type})`;
-  const odd = ["'.'", "'e'", "'E'", "'x'", "'X'", "'_'"].map((c) => `contains(${field}, ${c})`).join(' OR ');
-  return `CASE WHEN ${odd} THEN error('not an integer') ELSE CAST(${field} AS ${type}) END`;
+  return `CASE WHEN CAST(CAST(${field} AS ${type}) AS VARCHAR) <> ${field} THEN error('not an integer') ELSE CAST(${field} AS ${type}) END`;
 }

@@ -35,7 +35,12 @@ import type { SqlParser, SqlTree } from '../sql/SqlParser.js';
 import { ROW_ID_COLUMN } from '../storage/buildRelation.js';
 import { bindArgs, type SqlParams } from '../storage/sqlParams.js';
 import { quoteLiteral } from '../storage/sqlText.js';
-import type { DistributionSpec, TableStorage } from '../storage/TableStorage.js';
+import type {
+  DistributionSpec,
+  RemoteTableWriter,
+  RemoteWriteTask,
+  TableStorage,
+} from '../storage/TableStorage.js';
 import { CatalogMirror } from './CatalogMirror.js';
 import {
   BufferedCursor,
@@ -380,6 +385,44 @@ export class TableExecutor implements SessionExecutor {
       this.#storage.loadPartBytes,
       remote ? runtime!.slots() : 1,
     );
+  }
+
+  /**
+   * The load tasks of a large INSERT ... SELECT or CREATE TABLE AS: when the planner distributes the
+   * query as a scan whose task results only need concatenating (no order, limit or aggregate), each
+   * task's rows go straight into table files on its worker (`shape` turns the query's rows into the
+   * table's columns). Null when the rows are to be computed here: no workers, a small or local query,
+   * or a merge that needs the coordinator.
+   */
+  async #distributedSource(
+    querySql: string,
+    view: CatalogView,
+    shape: (rows: string) => string = (rows) => rows,
+  ): Promise<DistributedLoad | null> {
+    const planner = this.#planner;
+    if (!planner || planner.runtime.slots() === 0 || (this.#timeZone !== null && this.#timeZone !== 'UTC'))
+      return null;
+    try {
+      const statements = await planner.parser.parse(querySql);
+      if (statements.length !== 1) return null;
+      if (coordinatorOnlyReason(statements, (ref) => this.#tableReason(view, ref))) return null;
+      const plan = await planner.plan(querySql, view, null);
+      const stage = plan.stages[0];
+      const m = plan.merge;
+      if (plan.mode !== 'distributed' || plan.stages.length !== 1 || !stage || stage.kind === 'shuffle-write')
+        return null;
+      if (m.kind !== 'concat' || m.limit !== undefined || m.offset !== undefined) return null;
+      // The merge of a concatenation is a projection of each row: applied to one task's rows, it gives
+      // that task's share of the answer.
+      const tasks = stage.tasks.map((t) => ({
+        sql: shape(`WITH task_results AS (${t.sql}) ${m.sql}`),
+        files: [] as string[],
+      }));
+      return { tasks, remote: remoteTableWriter(planner.runtime.client) };
+    } catch (err) {
+      planner.runtime.logger?.debug({ sql: querySql, err: String(err) }, 'the load runs on the coordinator');
+      return null;
+    }
   }
 
   // ---- dispatch
@@ -1054,24 +1097,28 @@ export class TableExecutor implements SessionExecutor {
           SqlState.UndefinedParameter,
           'create_distributed_table needs a distribution column',
         );
+      const colocate = positional[2] ?? named.get('colocate_with');
+      const colocateWith =
+        colocate === undefined || colocate === 'default'
+          ? 'default'
+          : colocate === 'none'
+            ? 'none'
+            : this.#withViewSync((view) => this.#tableRefByText(view, colocate));
+      // Colocated with a table and no count given: that table's count, as in Citus.
+      const groupBuckets =
+        typeof colocateWith === 'number'
+          ? this.#withViewSync((view) => {
+              const d = view.table(colocateWith)?.def.distribution;
+              return d?.kind === 'hash' ? view.colocationGroup(d.group)?.buckets : undefined;
+            })
+          : undefined;
       const buckets = Number(
-        positional[3] ?? named.get('shard_count') ?? named.get('buckets') ?? DEFAULT_BUCKETS,
+        positional[3] ?? named.get('shard_count') ?? named.get('buckets') ?? groupBuckets ?? DEFAULT_BUCKETS,
       );
       if (!Number.isInteger(buckets) || buckets < 1) {
         throw new PgError(SqlState.InvalidParameterValue, `invalid bucket count: ${buckets}`);
       }
-      const colocate = positional[2] ?? named.get('colocate_with');
-      spec = {
-        kind: 'hash',
-        column,
-        buckets,
-        colocateWith:
-          colocate === undefined || colocate === 'default'
-            ? 'default'
-            : colocate === 'none'
-              ? 'none'
-              : this.#withViewSync((view) => this.#tableRefByText(view, colocate)),
-      };
+      spec = { kind: 'hash', column, buckets, colocateWith };
     }
     const column: ResultColumn = { name: fname, type: VARCHAR };
     return new CommandQuery('SELECT', true, [], [column], async () => {
@@ -1203,6 +1250,8 @@ export class TableExecutor implements SessionExecutor {
         if (txn.view.relationKind({ schema, name }) !== undefined && s['if_not_exists']) return 0;
         const def = await this.#storage.createTable(txn, { schema, name, columns });
         if (!def || !withData) return 0;
+        const remote = params.length === 0 ? await this.#distributedSource(querySql, txn.view) : null;
+        if (remote) return this.#storage.insertRemote(txn, def.id, remote.tasks, remote.remote);
         const out = await rewriteSelect(this.#parser, structuredClone(tree), this.#resolver(txn.view));
         return this.#storage.insertBulk(txn, def.id, out.sql, typedParams(params, typed.paramTypes));
       });
@@ -1552,6 +1601,8 @@ export class TableExecutor implements SessionExecutor {
         ? { seq: c.sequence, type: c.type }
         : { sql: c.default ? `CAST((${c.default}) AS ${c.type})` : `CAST(NULL AS ${c.type})` };
 
+    // A plain INSERT ... SELECT that the workers may compute and write (see #distributedSource).
+    let distributable: ((view: CatalogView) => Promise<DistributedLoad | null>) | null = null;
     // The source: SQL of the new rows, one column per table column, built when the statement runs
     // (sequence defaults draw their values then).
     let build: (
@@ -1595,7 +1646,8 @@ export class TableExecutor implements SessionExecutor {
         return (await rewriteSelect(this.#parser, tree, this.#resolver(view, { dry }))).sql;
       };
     } else {
-      const tree = await this.#parser.parse(deparseSync(s['selectStmt'], { pretty: false } as never));
+      const selectText = deparseSync(s['selectStmt'], { pretty: false } as never);
+      const tree = await this.#parser.parse(selectText);
       if (!tree)
         throw new PgError(SqlState.FeatureNotSupported, 'INSERT ... SELECT needs a query DuckDB can parse');
       const parts = def.columns.map((c) => {
@@ -1603,6 +1655,14 @@ export class TableExecutor implements SessionExecutor {
         return i < 0 ? defaultPart(c) : { sql: `CAST(s.c${i} AS ${c.type})` };
       });
       const seqParts = parts.filter((p) => 'seq' in p).length;
+      // Every column given (no default to compute here): the workers may write the rows themselves.
+      if (def.columns.every((c) => targetNames.includes(c.name))) {
+        distributable = (view) =>
+          this.#distributedSource(selectText, view, (rows) => {
+            const cells = parts.map((p) => ('sql' in p ? p.sql : 'NULL'));
+            return `SELECT ${cells.join(', ')} FROM (${rows}) AS s(${targetNames.map((_, i) => `c${i}`).join(', ')})`;
+          });
+      }
       build = async (draw, view, dry, params) => {
         const inner = (
           await rewriteSelect(this.#parser, structuredClone(tree), this.#resolver(view, { dry }))
@@ -1682,6 +1742,13 @@ export class TableExecutor implements SessionExecutor {
       return this.#write(async (txn) => {
         const before = rowKeys(txn.view.requireTable(def.id));
         const bound = typedParams(params, typing.paramTypes);
+        if (distributable && !conflict && !returning && params.length === 0) {
+          const remote = await distributable(txn.view);
+          if (remote)
+            return {
+              rowsChanged: await this.#storage.insertRemote(txn, def.id, remote.tasks, remote.remote),
+            };
+        }
         const source = await build((seq) => this.#nextvalIn(txn, seq), txn.view, false, bound);
         let count: number;
         if (conflict) count = await this.#upsert(txn, def.id, alias, source, conflict, bound);
@@ -2175,4 +2242,10 @@ function rowKeys(t: TableEntry): { files: Set<number>; inline: Set<number> } {
   const inline = new Set<number>();
   for (const b of t.inline) for (const r of b.rows) inline.add(r.id);
   return { files: new Set(t.files.map((f) => f.id)), inline };
+}
+
+/** A load the workers write: its tasks and the writer that sends them (see #distributedSource). */
+interface DistributedLoad {
+  readonly tasks: RemoteWriteTask[];
+  readonly remote: RemoteTableWriter;
 }

@@ -1,5 +1,5 @@
 // COPY FROM STDIN loaded by the workers in parallel: the data is cut into parts (`--load-part-mb 1` here,
-// 128 MiB by default), each written to Parquet by a worker as it arrives. Checked through real clients:
+// 64 MiB by default), each written to Parquet by a worker as it arrives. Checked through real clients:
 // the rows land exactly, bucketed tables keep their bucketing, a constraint or a bad row anywhere still
 // leaves the table as it was with no file behind, and `kill -9` of a worker in the middle of a load
 // costs nothing: its part is written again by another worker.
@@ -122,7 +122,7 @@ test('embedded workers write a COPY in parallel parts; bucketing, constraints an
     const paths = await filesInCatalog(sql, 'plain');
     assert.ok(paths.length >= 4, `${paths.length} files for ${ROWS} rows in 1 MiB parts`);
     for (const p of paths)
-      assert.ok(p.split('/').includes('a1'), `${p} was written by a worker's first attempt`);
+      assert.ok(p.split('/').includes('t0a1'), `${p} was written by a worker's first attempt`);
     const loads =
       await sql`SELECT count(DISTINCT query_id)::int AS n FROM mallard_tasks WHERE status = 'succeeded'`;
     assert.ok(loads[0]!['n'] >= paths.length, 'each part ran as a task on a worker');
@@ -170,6 +170,37 @@ test('embedded workers write a COPY in parallel parts; bucketing, constraints an
     assert.match(bad.error, `COPY plain, line ${ROWS - 6}, column grp: "seven"`);
     assert.equal(await filesInCatalog(sql, 'plain'), before);
     await assertRows(sql, 'plain', 0, ROWS);
+
+    // INSERT ... SELECT and CREATE TABLE AS over a large table: each task's rows go to files on its
+    // worker (folders t<task>a<attempt>), into a balanced and into a bucketed table.
+    const tasksRun = async () =>
+      (await sql`SELECT count(*)::int AS n FROM mallard_tasks WHERE status = 'succeeded'`)[0]!['n'] as number;
+    const t0 = await tasksRun();
+    await sql`CREATE TABLE copied AS SELECT id, grp, val, note FROM plain WHERE grp <> 3`;
+    const t1 = await tasksRun();
+    await sql.unsafe(CREATE('copied_h'));
+    await sql`SELECT create_distributed_table('copied_h', 'id', colocate_with => 'orders_h')`;
+    await sql`INSERT INTO copied_h SELECT id, grp, val, note FROM plain WHERE grp <> 3`;
+    const t2 = await tasksRun();
+    assert.ok(t1 - t0 >= 2 && t2 - t1 >= 2, `tasks: ${t0}, ${t1}, ${t2}`);
+    const wanted = ROWS - Array.from({ length: ROWS }, (_, i) => i % 17 === 3).filter(Boolean).length;
+    for (const t of ['copied', 'copied_h']) {
+      const [n] = await sql.unsafe(
+        `SELECT count(*)::int AS n, count(DISTINCT id)::int AS ids, sum(val)::text AS total FROM ${t}`,
+      );
+      const [m] = await sql`SELECT sum(val)::text AS total FROM plain WHERE grp <> 3`;
+      assert.equal(n, { n: wanted, ids: wanted, total: m!['total'] }, t);
+    }
+    const [joined] = await sql`SELECT count(*)::int AS n FROM orders_h o JOIN copied_h c ON o.id = c.id`;
+    assert.is(joined!['n'], wanted, 'copied_h is bucketed as orders_h');
+    // A duplicate key among the written rows: 23505, and the table is as it was.
+    const dupInsert =
+      await sql`INSERT INTO copied_h SELECT id + 1, grp, val, note FROM plain WHERE grp <> 3`.then(
+        () => null,
+        (err: postgres.PostgresError) => err,
+      );
+    assert.is(dupInsert?.code, '23505');
+    assert.is((await sql`SELECT count(*)::int AS n FROM copied_h`)[0]!['n'], wanted);
 
     // Nothing on disk that the catalog does not list. Compaction of the small bucket files may be
     // writing or removing files in the background: compare once both sides settle.
