@@ -3,6 +3,8 @@
 // the rows land exactly, bucketed tables keep their bucketing, a constraint or a bad row anywhere still
 // leaves the table as it was with no file behind, and `kill -9` of a worker in the middle of a load
 // costs nothing: its part is written again by another worker.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { test } from 'uvu';
@@ -284,6 +286,56 @@ test('kill -9 of a worker in the middle of a distributed COPY: every row lands o
     await watch.end();
     await sql.end();
     await server.stop();
+  }
+});
+
+test('kill -9 of the coordinator during a distributed COPY, 3 times: committed rows exact, no orphan files', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'mallard-load-crash-'));
+  // A later --data wins over the helper's fresh directory: every start shares this one.
+  const start = () =>
+    startMallard({ args: ['--data', dataDir, '--table-storage', 'parquet', '--load-part-mb', '1'] });
+  let committed = 0;
+  let interrupted = 0;
+  try {
+    for (let trial = 0; trial < 3; trial++) {
+      const server = await start();
+      const sql = client(server);
+      try {
+        if (trial === 0) await sql.unsafe(CREATE('crashy'));
+        // A committed load of the next ROWS ids, then one killed at a random point while its parts load.
+        assert.equal(await psqlCopy(server, 'crashy', csvChunks(committed, committed + ROWS)), {
+          code: 0,
+          error: '',
+        });
+        committed += ROWS;
+        const copy = psqlCopy(server, 'crashy', csvChunks(committed, committed + 10 * ROWS));
+        await new Promise((r) => setTimeout(r, 100 + Math.floor(Math.random() * 1500)));
+        process.kill(server.pid, 'SIGKILL');
+        // A COPY that psql saw complete was committed before the kill.
+        if ((await copy).code === 0) committed += 10 * ROWS;
+        else interrupted++;
+        for (let i = 0; i < 100 && server.alive(); i++) await new Promise((r) => setTimeout(r, 50));
+        assert.not.ok(server.alive(), 'the coordinator died');
+      } finally {
+        await sql.end({ timeout: 1 }).catch(() => {});
+      }
+      const again = await start();
+      const check = client(again);
+      try {
+        await assertRows(check, 'crashy', 0, committed);
+        assert.equal(
+          filesUnder(join(dataDir, 'tables'), dataDir).filter((f) => f.endsWith('.parquet')),
+          (await filesInCatalog(check)).sort(),
+          `trial ${trial}: no orphan files`,
+        );
+      } finally {
+        await check.end();
+        await again.stop();
+      }
+    }
+    assert.ok(interrupted > 0, 'a kill landed while a COPY was loading');
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
   }
 });
 
