@@ -1,4 +1,4 @@
-import { readdir, rm, rmdir, unlink } from 'node:fs/promises';
+import { readdir, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PgError } from '../../protocol/pg/PgError.js';
 import { SqlState } from '../../protocol/pg/sqlstate.js';
@@ -75,6 +75,8 @@ interface Garbage {
  */
 export class Catalog {
   readonly dataDir: string;
+  /** Write directories of transactions in progress, with how many hold each (see sweepOrphans). */
+  readonly #writing = new Map<string, number>();
   readonly recovery: RecoveryReport;
   readonly #store: CatalogStore;
   readonly #options: Required<Omit<CatalogOptions, 'logger'>>;
@@ -243,6 +245,49 @@ export class Catalog {
   lastValue(ref: number | QualifiedName): bigint | null {
     const rt = this.#sequences.get(this.#sequenceId(ref));
     return rt?.called ? rt.last : null;
+  }
+
+  /** @internal CatalogTransaction: a write directory it is about to fill (see sweepOrphans). */
+  holdWrite(dir: string): void {
+    this.#writing.set(dir, (this.#writing.get(dir) ?? 0) + 1);
+  }
+
+  /** @internal CatalogTransaction: write directories it no longer fills (it ended, or rolled back). */
+  releaseWrites(dirs: readonly string[]): void {
+    for (const d of dirs) {
+      const n = (this.#writing.get(d) ?? 1) - 1;
+      if (n > 0) this.#writing.set(d, n);
+      else this.#writing.delete(d);
+    }
+  }
+
+  /**
+   * Removes files under `tables/` that nothing accounts for: not in the committed state, not waiting for
+   * garbage collection (an older pinned snapshot may read them), not in a write directory of a
+   * transaction in progress, and last modified more than `graceMs` ago. They are what a writer left
+   * after its statement was undone without it: a worker declared dead that still finished its part of a
+   * load, or one that kept writing after its coordinator was killed and restarted (recovery at open
+   * removes what was there then). Returns the removed paths (relative).
+   */
+  async sweepOrphans(graceMs = 10 * 60_000): Promise<string[]> {
+    this.#assertOpen();
+    const candidates = await oldFiles(this.dataDir, TABLES_DIR, Date.now() - graceMs);
+    if (!candidates.length) return [];
+    return this.#exclusive(async () => {
+      const live = referencedPaths(this.#state);
+      const busy: string[] = [...this.#writing.keys()];
+      for (const g of this.#garbage) {
+        for (const f of g.files) live.add(f);
+        busy.push(...g.dirs);
+      }
+      const removed: string[] = [];
+      for (const path of candidates) {
+        if (live.has(path) || busy.some((d) => path.startsWith(`${d}/`))) continue;
+        if (await removeFileAndEmptyDirs(this.dataDir, path)) removed.push(path);
+      }
+      if (removed.length) this.#log?.warn({ files: removed.length }, 'removed orphan table files');
+      return removed;
+    });
   }
 
   /** Deletes the files that compaction or DROP unreferenced and no pinned snapshot still reads. */
@@ -540,6 +585,26 @@ function collectRemoved(state: CatalogState, op: CatalogOp, files: string[], dir
   } else if (op.op === 'dropTable') {
     dirs.push(tableDir(op.table));
   }
+}
+
+/** Every file under `rel` (relative to `dataDir`) last modified before `cutoff` (epoch ms), relative. */
+async function oldFiles(dataDir: string, rel: string, cutoff: number): Promise<string[]> {
+  const out: string[] = [];
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = await readdir(join(dataDir, rel), { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    const child = `${rel}/${e.name}`;
+    if (e.isDirectory()) out.push(...(await oldFiles(dataDir, child, cutoff)));
+    else {
+      const s = await stat(join(dataDir, child)).catch(() => null);
+      if (s && s.mtimeMs < cutoff) out.push(child);
+    }
+  }
+  return out;
 }
 
 /** Removes every file under `tables/` that `state` does not reference, then the empty directories. */

@@ -451,6 +451,7 @@ export class CatalogTransaction {
   trackWrite(dir: string): void {
     this.#assertActive();
     this.#owned.push(dir);
+    this.#catalog.holdWrite(dir);
   }
 
   // ---- views
@@ -607,7 +608,11 @@ export class CatalogTransaction {
     this.#ops = this.#ops.slice(0, sp.ops);
     this.#state = sp.state;
     this.#owned = this.#owned.slice(0, sp.owned);
-    await this.#catalog.discardWrites(dropped);
+    try {
+      await this.#catalog.discardWrites(dropped);
+    } finally {
+      this.#catalog.releaseWrites(dropped);
+    }
   }
 
   /**
@@ -637,6 +642,7 @@ export class CatalogTransaction {
       throw err;
     } finally {
       this.snapshot.release();
+      this.#catalog.releaseWrites(this.#owned);
     }
   }
 
@@ -645,7 +651,11 @@ export class CatalogTransaction {
     if (this.#status !== 'active') return;
     this.#status = 'aborted';
     this.snapshot.release();
-    await this.#catalog.discardWrites(this.#owned);
+    try {
+      await this.#catalog.discardWrites(this.#owned);
+    } finally {
+      this.#catalog.releaseWrites(this.#owned);
+    }
   }
 
   #assertActive(): void {

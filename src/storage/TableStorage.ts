@@ -157,6 +157,10 @@ export interface MaintenanceOptions {
   smallFiles?: number;
   /** ...or once this fraction of its file rows are deleted (default 0.1). */
   deletedFraction?: number;
+  /** How often to look for orphan table files (default 60 s; see Catalog.sweepOrphans)... */
+  sweepIntervalMs?: number;
+  /** ...that were last written at least this long ago (default 10 min). */
+  orphanGraceMs?: number;
 }
 
 const STAGE = '__mallard_stage';
@@ -839,9 +843,19 @@ export class TableStorage {
       foldAgeMs: options.foldAgeMs ?? 2000,
       smallFiles: options.smallFiles ?? 8,
       deletedFraction: options.deletedFraction ?? 0.1,
+      sweepIntervalMs: options.sweepIntervalMs ?? 60_000,
+      orphanGraceMs: options.orphanGraceMs ?? 10 * 60_000,
     };
+    let lastSweep = Date.now();
     this.#timer = setInterval(() => {
-      this.#tick = this.#tick.then(() => this.#maintenanceRound(o));
+      this.#tick = this.#tick.then(async () => {
+        await this.#maintenanceRound(o);
+        if (this.#closed || Date.now() - lastSweep < o.sweepIntervalMs) return;
+        lastSweep = Date.now();
+        await this.catalog.sweepOrphans(o.orphanGraceMs).catch((err) => {
+          this.#log?.warn({ err: String(err) }, 'the orphan file sweep failed');
+        });
+      });
     }, o.intervalMs);
     this.#timer.unref();
   }

@@ -1,6 +1,6 @@
 // The transactional catalog on a real data directory: snapshot isolation, atomic and durable commits,
 // first-committer-wins, sequences, DDL rules, recovery and file reclamation.
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -407,5 +407,42 @@ test('a savepoint undoes one statement and keeps the transaction', () =>
     assert.is(s.rowCount(T), 3);
     s.release();
   }));
+
+test('the orphan sweep removes only old files nothing accounts for', async () => {
+  await withCatalog(async (catalog, dir) => {
+    const setup = catalog.begin();
+    const t = createT(setup);
+    const kept = await fakeFile(dir, setup, t);
+    setup.addFiles(t, [kept]);
+    await setup.commit();
+    // What a worker declared dead left after its attempt folder was cleaned up, written long ago...
+    const zombie = `tables/${t}/wload/t0a1/part_0.parquet`;
+    await mkdir(join(dir, 'tables', String(t), 'wload', 't0a1'), { recursive: true });
+    await writeFile(join(dir, zombie), 'late');
+    const longAgo = new Date(Date.now() - 3_600_000);
+    await utimes(join(dir, zombie), longAgo, longAgo);
+    // ...one written just now, and an old file in the write directory of a transaction in progress.
+    const fresh = `tables/${t}/wfresh/part_0.parquet`;
+    await mkdir(join(dir, 'tables', String(t), 'wfresh'), { recursive: true });
+    await writeFile(join(dir, fresh), 'new');
+    const open = catalog.begin();
+    const pending = await fakeFile(dir, open, t);
+    await utimes(join(dir, pending.path), longAgo, longAgo);
+    await utimes(join(dir, kept.path), longAgo, longAgo);
+
+    assert.equal(await catalog.sweepOrphans(60_000), [zombie]);
+    const files = await listFiles(dir, 'tables');
+    assert.equal(files, [kept.path, pending.path, fresh].sort());
+    assert.not.ok(
+      files.some((f) => f.includes('wload')),
+      'the emptied folders went too',
+    );
+
+    // Once its transaction rolls back the pending file is gone anyway; a later sweep finds the fresh one.
+    await open.rollback();
+    assert.equal(await catalog.sweepOrphans(0), [fresh]);
+    assert.equal(await listFiles(dir, 'tables'), [kept.path]);
+  });
+});
 
 test.run();
