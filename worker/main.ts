@@ -13,6 +13,8 @@ export interface WorkerMainOptions {
   /** DuckDB memory limit such as `4GB`; DuckDB's default when absent. */
   memoryLimit?: string;
   dataDir: string;
+  /** External files tasks may read (load tasks over read_parquet), besides the data directory. */
+  readableDirs?: readonly string[];
   /** The cluster's subject prefix, e.g. `mallard.default`. */
   prefix: string;
   user?: string;
@@ -66,6 +68,7 @@ export async function workerMain(options: WorkerMainOptions): Promise<void> {
       prefix: options.prefix,
       threads: options.threads,
       dataDir: options.dataDir,
+      ...(options.readableDirs?.length ? { readableDirs: options.readableDirs } : {}),
       workerVersion: releaseVersion(),
       logger,
       ...(options.memoryLimit === undefined ? {} : { memoryLimit: options.memoryLimit }),

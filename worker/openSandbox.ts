@@ -3,8 +3,10 @@ import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { quoteLiteral, TASK_DIALECT_SQL } from '../protocol/cluster/taskDialect.js';
 
 export interface SandboxOptions {
-  /** The shared data directory: the only place task SQL may read. */
+  /** The shared data directory: where task SQL reads and writes table files. */
   dataDir: string;
+  /** Directories of external files task SQL may also read (the coordinator's readable directories). */
+  readableDirs?: readonly string[];
   /** Private scratch directory for DuckDB's spill files. */
   tempDir: string;
   threads: number;
@@ -35,7 +37,9 @@ export async function openSandbox(options: SandboxOptions): Promise<Sandbox> {
     // The coordinator's dialect (division macros, integer division) before the lock-down: ATTACH of the
     // in-memory macro database is refused once external access is off.
     for (const sql of TASK_DIALECT_SQL) await setup.run(sql);
-    const dirs = [options.dataDir, options.tempDir].map(quoteLiteral).join(', ');
+    const dirs = [options.dataDir, options.tempDir, ...(options.readableDirs ?? [])]
+      .map(quoteLiteral)
+      .join(', ');
     await setup.run(`SET allowed_directories = [${dirs}]`);
     await setup.run('SET enable_external_access = false');
     await setup.run('SET autoinstall_known_extensions = false');

@@ -33,8 +33,10 @@ export interface WorkerOptions {
   threads: number;
   /** DuckDB memory limit, e.g. `4GB`; DuckDB's default (80% of RAM) when absent. */
   memoryLimit?: string;
-  /** The shared data directory; task SQL can read nothing outside it. */
+  /** The shared data directory; task SQL can read nothing outside it but `readableDirs`. */
   dataDir: string;
+  /** Directories of external files that load tasks may read, as the coordinator's `--readable-dir`. */
+  readableDirs?: readonly string[];
   /** A unique id; generated from host and pid when absent. */
   id?: string;
   /** Heartbeat period, 1 s by default. */
@@ -156,6 +158,7 @@ class Worker implements WorkerHandle {
         dataDir,
         tempDir: this.tempDir(),
         threads: this.threads,
+        ...(this.options.readableDirs ? { readableDirs: this.options.readableDirs } : {}),
         ...(this.options.memoryLimit ? { memoryLimit: this.options.memoryLimit } : {}),
       });
       this.instance = sandbox.instance;

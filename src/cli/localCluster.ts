@@ -59,6 +59,8 @@ export interface LocalClusterOptions {
   natsPort: number;
   /** Shared by the workers, as `--data`. */
   dataDir: string;
+  /** The coordinator's readable directories, which the workers may read too (`--readable-dir`). */
+  readableDirs?: readonly string[];
   prefix: string;
   logLevel: string;
   /** DuckDB threads per worker process; the worker's default (all cores) when absent. */
@@ -140,6 +142,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
           options.dataDir,
           '--log-level',
           options.logLevel,
+          ...(options.readableDirs ?? []).flatMap((d) => ['--readable-dir', d]),
           'worker',
           '--nats',
           natsUrl,

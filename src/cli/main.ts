@@ -220,7 +220,7 @@ interface ClusterFlags {
 const EXIT_GRACE_MS = 5_000;
 
 /** The top-level options a worker uses too; its help lists them next to its own. */
-const WORKER_GLOBALS = new Set(['--data', '--log-level']);
+const WORKER_GLOBALS = new Set(['--data', '--log-level', '--readable-dir']);
 
 addNatsOptions(
   program
@@ -276,6 +276,7 @@ addNatsOptions(
       nats: opts.nats,
       threads: opts.threads,
       dataDir: resolve(opts.data),
+      readableDirs: opts.readableDir.map((d) => resolve(d)),
       prefix: opts.prefix,
       logLevel: opts.logLevel,
       ...(opts.memoryLimit ? { memoryLimit: opts.memoryLimit } : {}),
@@ -327,6 +328,7 @@ program
       workers: opts.workers,
       natsPort: opts.natsPort,
       dataDir: config.dataDir,
+      readableDirs: config.readableDirs,
       prefix: opts.prefix,
       logLevel: config.logLevel,
       logger: log,
@@ -334,7 +336,12 @@ program
       ...(opts.memoryLimit === undefined ? {} : { memoryLimit: opts.memoryLimit }),
     });
     const { cluster } = await startCoordinator(config, log, VERSION, {
-      cluster: { kind: 'nats', nats: { servers: local.natsUrl }, prefix: opts.prefix },
+      cluster: {
+        kind: 'nats',
+        nats: { servers: local.natsUrl },
+        prefix: opts.prefix,
+        workersReadableDirs: config.readableDirs,
+      },
       onShutdown: () => local.stop(),
     });
     // One line once every worker process has announced itself, or a warning naming how many did.

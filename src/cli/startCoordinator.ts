@@ -31,6 +31,8 @@ export type CoordinatorCluster =
       nats: NatsConnectionSettings;
       /** The cluster's subject prefix; workers must use the same. */
       prefix: string;
+      /** The readable directories every worker can read too (`mallard cluster` starts them so). */
+      workersReadableDirs?: readonly string[];
     };
 
 /** What startCoordinator started, for whoever needs to reach the cluster or stop early. */
@@ -113,7 +115,15 @@ export async function startCoordinator(
         ...(config.shuffle === undefined ? {} : { shuffle: config.shuffle }),
       })
     : undefined;
-  const server = new Server(config, log, new LocalSessionFactory(engine, parser, storage, runtime));
+  // Loads from external files may run on the workers when they can read the same directories.
+  const clusterSetup = options.cluster ?? { kind: 'in-process', workers: 2 };
+  const workerReadableDirs =
+    clusterSetup.kind === 'in-process' ? config.readableDirs : (clusterSetup.workersReadableDirs ?? []);
+  const server = new Server(
+    config,
+    log,
+    new LocalSessionFactory(engine, parser, storage, runtime, { workerReadableDirs }),
+  );
   let address: { host: string; port: number };
   try {
     address = await server.listen();
@@ -174,6 +184,7 @@ async function openCluster(setup: CoordinatorCluster, config: ServerConfig, log:
       client: CLIENT_OPTIONS,
       workers: setup.workers,
       dataDir: config.dataDir,
+      readableDirs: config.readableDirs,
       logger: log,
       ...(setup.threads === undefined ? {} : { threads: setup.threads }),
       ...(setup.memoryLimit === undefined ? {} : { memoryLimit: setup.memoryLimit }),

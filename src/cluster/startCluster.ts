@@ -25,6 +25,8 @@ export interface StartClusterOptions {
   memoryLimit?: string;
   /** The data directory the in-process workers may read. */
   dataDir: string;
+  /** External directories the in-process workers may read (the coordinator's readable directories). */
+  readableDirs?: readonly string[];
   /** How long start waits for the in-process workers' first heartbeats (10 s). */
   joinTimeoutMs?: number;
   /** Passed on to the ClusterClient (scheduling mode, timeouts, flow control). */
@@ -90,6 +92,7 @@ export async function startCluster(options: StartClusterOptions): Promise<Cluste
           prefix,
           threads,
           dataDir: options.dataDir,
+          ...(options.readableDirs ? { readableDirs: options.readableDirs } : {}),
           id: `local-${i + 1}`,
           ...(options.memoryLimit === undefined ? {} : { memoryLimit: options.memoryLimit }),
           ...(options.logger === undefined ? {} : { logger: options.logger.child({ component: 'worker' }) }),

@@ -5,7 +5,7 @@ import type { SessionExecutor } from '../executor/Executor.js';
 import { SessionSettings } from '../sql/SessionSettings.js';
 import type { SqlParser } from '../sql/SqlParser.js';
 import type { TableStorage } from '../storage/TableStorage.js';
-import { TableExecutor } from '../tables/TableExecutor.js';
+import { TableExecutor, type TableExecutorOptions } from '../tables/TableExecutor.js';
 import { Session, type SessionFactory, type SessionInit } from './Session.js';
 import { startupSettings } from './startupSettings.js';
 
@@ -18,6 +18,7 @@ export class LocalSessionFactory implements SessionFactory {
     private readonly storage?: TableStorage,
     /** When given (with storage), SELECTs over catalog tables run on the cluster's workers. */
     private readonly runtime?: DistributedRuntime,
+    private readonly options: TableExecutorOptions = {},
   ) {}
 
   async create(init: SessionInit): Promise<Session> {
@@ -38,7 +39,7 @@ export class LocalSessionFactory implements SessionFactory {
     }
     const local = await this.engine.createSession();
     const executor: SessionExecutor = this.storage
-      ? new TableExecutor(local, this.storage, this.parser, await this.runtime?.openPlanner())
+      ? new TableExecutor(local, this.storage, this.parser, await this.runtime?.openPlanner(), this.options)
       : local;
     if (settings.duckdbTimeZone !== 'UTC') await executor.setTimeZone?.(settings.duckdbTimeZone);
     return new Session(init, executor, this.parser, settings);

@@ -1,3 +1,5 @@
+import { stat } from 'node:fs/promises';
+import { isAbsolute, relative } from 'node:path';
 import {
   BIGINT,
   type DuckDBAppender,
@@ -27,7 +29,15 @@ import { CLUSTER_VIEWS, queriesRelationSql } from '../distributed/systemViews.js
 import { coordinatorOnlyReason } from '../distributed/taskSafety.js';
 import type { PreparedQuery, QueryCursor, ResultColumn, SessionExecutor } from '../executor/Executor.js';
 import { mapDuckDBError } from '../executor/mapDuckDBError.js';
-import { forEachTableRef } from '../planner/ast.js';
+import {
+  type ConstantExpr,
+  type FunctionExpr,
+  forEachTableRef,
+  isSelectNode,
+  type SelectNode,
+  someNode,
+  type TableFunctionRef,
+} from '../planner/ast.js';
 import { explainPlan } from '../planner/explain.js';
 import { SqlParseError } from '../planner/SqlParser.js';
 import type { CopyOptions } from '../sql/classifyStatement.js';
@@ -148,13 +158,22 @@ export class TableExecutor implements SessionExecutor {
   readonly #mirror: CatalogMirror;
   #mirroring = false;
   /** Plans SELECTs for the cluster; absent: every query runs on the coordinator. */
+  /** Directories of external files the workers can read too (see #distributedFileSource). */
+  readonly #workerReadableDirs: readonly string[];
   readonly #planner: SessionPlanner | null;
   /** Distributed queries whose rows are being read, cancelled by interrupt(). */
   readonly #distributed = new Set<DistributedCursor>();
   /** The session's TimeZone in DuckDB (null: UTC); workers run in UTC. */
   #timeZone: string | null = null;
 
-  constructor(inner: SessionExecutor, storage: TableStorage, parser: SqlParser, planner?: SessionPlanner) {
+  constructor(
+    inner: SessionExecutor,
+    storage: TableStorage,
+    parser: SqlParser,
+    planner?: SessionPlanner,
+    options: TableExecutorOptions = {},
+  ) {
+    this.#workerReadableDirs = options.workerReadableDirs ?? [];
     this.#inner = inner;
     this.#storage = storage;
     this.#catalog = storage.catalog;
@@ -421,6 +440,122 @@ export class TableExecutor implements SessionExecutor {
       return { tasks, remote: remoteTableWriter(planner.runtime.client) };
     } catch (err) {
       planner.runtime.logger?.debug({ sql: querySql, err: String(err) }, 'the load runs on the coordinator');
+      return null;
+    }
+  }
+
+  /**
+   * The load tasks of a large INSERT ... SELECT or CREATE TABLE AS over Parquet files the workers can
+   * read too (`workerReadableDirs`): a query that only projects and filters the rows of one
+   * `read_parquet(<path, glob or list>)` is run once per group of its files, each group's rows written
+   * by a worker. Null when it must run here: other shapes (joins, aggregates, ORDER BY, DISTINCT, window
+   * functions, subqueries, union_by_name), a single file, or a file outside those directories.
+   */
+  async #distributedFileSource(
+    querySql: string,
+    shape: (rows: string) => string = (rows) => rows,
+  ): Promise<DistributedLoad | null> {
+    const planner = this.#planner;
+    if (!planner || !this.#workerReadableDirs.length || planner.runtime.slots() === 0) return null;
+    if (this.#timeZone !== null && this.#timeZone !== 'UTC') return null;
+    try {
+      const statements = await planner.parser.parse(querySql);
+      const stmt = statements[0];
+      if (statements.length !== 1 || !stmt || !isSelectNode(stmt.node)) return null;
+      const node = stmt.node;
+      const from = node.from_table as TableFunctionRef;
+      if (from.type !== 'TABLE_FUNCTION') return null;
+      const fn = from.function;
+      const reader = fn.function_name.toLowerCase();
+      if ((reader !== 'read_parquet' && reader !== 'parquet_scan') || fn.schema !== '') return null;
+      // Rows pass through one by one: nothing may combine rows across files.
+      if (node.modifiers.length || node.group_expressions.length || node.group_sets.length) return null;
+      if (node.having || node.qualify || node.sample || node.cte_map.map.length) return null;
+      const aggregates = await planner.parser.aggregateFunctions();
+      const rest = { select: node.select_list, where: node.where_clause, options: fn.children.slice(1) };
+      const combines = someNode(rest, (n) => {
+        if (n['class'] === 'WINDOW' || n['class'] === 'SUBQUERY') return true;
+        return n['class'] === 'FUNCTION' && aggregates.has(String(n['function_name']).toLowerCase());
+      });
+      if (combines) return null;
+      // Per-file schemas may differ: a task's files must not decide the columns.
+      const unionByName = fn.children
+        .slice(1)
+        .some((o) =>
+          someNode(o, (n) => (n['column_names'] as string[] | undefined)?.[0] === 'union_by_name'),
+        );
+      if (unionByName) return null;
+      // No function of the coordinator's session either (the FROM checked above, it is left out here).
+      const probe = structuredClone(stmt);
+      (probe.node as SelectNode).from_table = { type: 'EMPTY', alias: '', sample: null } as never;
+      if (coordinatorOnlyReason([probe], () => null)) return null;
+
+      const arg = fn.children[0];
+      const constants =
+        arg?.class === 'CONSTANT'
+          ? [arg as ConstantExpr]
+          : (arg?.class === 'FUNCTION' && (arg as FunctionExpr).function_name === 'list_value') ||
+              arg?.type === 'ARRAY_CONSTRUCTOR'
+            ? ((arg as FunctionExpr).children as ConstantExpr[])
+            : [];
+      if (!constants.length || constants.some((c) => c.class !== 'CONSTANT')) return null;
+      const files: { path: string; bytes: number }[] = [];
+      for (const c of constants) {
+        const pattern = (c.value as { value?: unknown }).value;
+        if (typeof pattern !== 'string') return null;
+        // The coordinator's own sandbox expands the glob: a path outside the readable directories fails
+        // here and then, with its 42501, on the coordinator's path.
+        for (const [file] of await planner.parser.query(`SELECT file FROM glob(${quoteLiteral(pattern)})`)) {
+          const path = String(file);
+          const inside = this.#workerReadableDirs.some((d) => {
+            const r = relative(d, path);
+            return r !== '' && !r.startsWith('..') && !isAbsolute(r);
+          });
+          if (!inside) return null;
+          files.push({ path, bytes: (await stat(path)).size });
+        }
+      }
+      if (files.length < 2) return null;
+      // Groups of about equal bytes, a few per worker slot so that stragglers even out.
+      const groups: { paths: string[]; bytes: number }[] = Array.from(
+        { length: Math.min(files.length, 2 * planner.runtime.slots()) },
+        () => ({ paths: [], bytes: 0 }),
+      );
+      for (const f of [...files].sort((a, b) => b.bytes - a.bytes)) {
+        const lightest = groups.reduce((a, b) => (b.bytes < a.bytes ? b : a));
+        lightest.paths.push(f.path);
+        lightest.bytes += f.bytes;
+      }
+      const template = constants[0]!;
+      const tasks: RemoteWriteTask[] = [];
+      for (const g of groups) {
+        const copy = structuredClone(stmt);
+        const call = ((copy.node as SelectNode).from_table as TableFunctionRef).function;
+        call.children[0] = {
+          class: 'FUNCTION',
+          type: 'FUNCTION',
+          alias: '',
+          function_name: 'list_value',
+          schema: 'main',
+          catalog: '',
+          children: g.paths.map((p) => ({
+            ...structuredClone(template),
+            value: { ...(template.value as object), value: p },
+          })),
+          filter: null,
+          order_bys: { type: 'ORDER_MODIFIER', orders: [] },
+          distinct: false,
+          is_operator: false,
+          export_state: false,
+        } as FunctionExpr;
+        tasks.push({ sql: shape(await planner.parser.deparse(copy)), files: [] });
+      }
+      return { tasks, remote: remoteTableWriter(planner.runtime.client) };
+    } catch (err) {
+      planner.runtime.logger?.debug(
+        { sql: querySql, err: String(err) },
+        'the file load runs on the coordinator',
+      );
       return null;
     }
   }
@@ -1250,7 +1385,11 @@ export class TableExecutor implements SessionExecutor {
         if (txn.view.relationKind({ schema, name }) !== undefined && s['if_not_exists']) return 0;
         const def = await this.#storage.createTable(txn, { schema, name, columns });
         if (!def || !withData) return 0;
-        const remote = params.length === 0 ? await this.#distributedSource(querySql, txn.view) : null;
+        const remote =
+          params.length === 0
+            ? ((await this.#distributedSource(querySql, txn.view)) ??
+              (await this.#distributedFileSource(querySql)))
+            : null;
         if (remote) return this.#storage.insertRemote(txn, def.id, remote.tasks, remote.remote);
         const out = await rewriteSelect(this.#parser, structuredClone(tree), this.#resolver(txn.view));
         return this.#storage.insertBulk(txn, def.id, out.sql, typedParams(params, typed.paramTypes));
@@ -1657,11 +1796,13 @@ export class TableExecutor implements SessionExecutor {
       const seqParts = parts.filter((p) => 'seq' in p).length;
       // Every column given (no default to compute here): the workers may write the rows themselves.
       if (def.columns.every((c) => targetNames.includes(c.name))) {
-        distributable = (view) =>
-          this.#distributedSource(selectText, view, (rows) => {
-            const cells = parts.map((p) => ('sql' in p ? p.sql : 'NULL'));
-            return `SELECT ${cells.join(', ')} FROM (${rows}) AS s(${targetNames.map((_, i) => `c${i}`).join(', ')})`;
-          });
+        const shape = (rows: string) => {
+          const cells = parts.map((p) => ('sql' in p ? p.sql : 'NULL'));
+          return `SELECT ${cells.join(', ')} FROM (${rows}) AS s(${targetNames.map((_, i) => `c${i}`).join(', ')})`;
+        };
+        distributable = async (view) =>
+          (await this.#distributedSource(selectText, view, shape)) ??
+          (await this.#distributedFileSource(selectText, shape));
       }
       build = async (draw, view, dry, params) => {
         const inner = (
@@ -2248,4 +2389,13 @@ function rowKeys(t: TableEntry): { files: Set<number>; inline: Set<number> } {
 interface DistributedLoad {
   readonly tasks: RemoteWriteTask[];
   readonly remote: RemoteTableWriter;
+}
+
+export interface TableExecutorOptions {
+  /**
+   * Directories of external files every worker can read as well (the coordinator's readable directories
+   * when the workers are in-process or started by `mallard cluster`): loads from Parquet files there
+   * are written by the workers.
+   */
+  readonly workerReadableDirs?: readonly string[];
 }

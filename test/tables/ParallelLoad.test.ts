@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import postgres from 'postgres';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -286,6 +287,59 @@ test('kill -9 of a worker in the middle of a distributed COPY: every row lands o
     await watch.end();
     await sql.end();
     await server.stop();
+  }
+});
+
+test('CREATE TABLE AS and INSERT ... SELECT over read_parquet of several files are written by the workers', async () => {
+  const filesDir = mkdtempSync(join(tmpdir(), 'mallard-load-files-'));
+  const db = await DuckDBInstance.create(':memory:');
+  const duck = await db.connect();
+  for (let f = 0; f < 5; f++) {
+    const target = join(filesDir, `part-${f}.parquet`);
+    await duck.run(
+      `COPY (SELECT i AS id, i % 17 AS grp, CAST(i * 0.25 AS DECIMAL(12,2)) AS val, 'n' || i AS note FROM range(${f * 20_000}, ${(f + 1) * 20_000}) AS t(i)) TO '${target}' (FORMAT parquet)`,
+    );
+  }
+  duck.closeSync();
+  db.closeSync();
+  const server = await startMallard({ args: ['--table-storage', 'parquet', '--readable-dir', filesDir] });
+  const sql = client(server);
+  try {
+    const tasksRun = async () =>
+      (await sql`SELECT count(*)::int AS n FROM mallard_tasks WHERE status = 'succeeded'`)[0]!['n'] as number;
+    const glob = join(filesDir, '*.parquet');
+    const t0 = await tasksRun();
+    await sql.unsafe(`CREATE TABLE from_files AS SELECT * FROM read_parquet('${glob}') WHERE grp <> 3`);
+    const t1 = await tasksRun();
+    await sql.unsafe(CREATE('into_files'));
+    await sql.unsafe(
+      `INSERT INTO into_files SELECT id, grp + 1, val, upper(note) FROM read_parquet(ARRAY['${join(filesDir, 'part-0.parquet')}', '${join(filesDir, 'part-3.parquet')}'])`,
+    );
+    const t2 = await tasksRun();
+    assert.ok(t1 - t0 >= 2 && t2 - t1 >= 2, `tasks: ${t0}, ${t1}, ${t2}`);
+    const [a] =
+      await sql`SELECT count(*)::int AS n, sum(id)::text AS ids, sum(val)::text AS v FROM from_files`;
+    let ids = 0n;
+    let n = 0;
+    for (let i = 0; i < 100_000; i++) {
+      if (i % 17 === 3) continue;
+      ids += BigInt(i);
+      n++;
+    }
+    assert.equal(a, { n, ids: String(ids), v: (Number(ids) * 0.25).toFixed(2) });
+    const [b] = await sql`SELECT count(*)::int AS n, min(note) AS lo, max(grp)::int AS g FROM into_files`;
+    assert.equal(b, { n: 40_000, lo: 'N0', g: 17 });
+    // An aggregate over the files is computed on the coordinator, whole.
+    await sql.unsafe(
+      `CREATE TABLE file_counts AS SELECT grp, count(*) AS n FROM read_parquet('${glob}') GROUP BY grp`,
+    );
+    assert.equal(await tasksRun(), t2, 'no tasks for an aggregate');
+    const [c] = await sql`SELECT count(*)::int AS groups, sum(n)::int AS n FROM file_counts`;
+    assert.equal(c, { groups: 17, n: 100_000 });
+  } finally {
+    await sql.end();
+    await server.stop();
+    rmSync(filesDir, { recursive: true, force: true });
   }
 });
 
