@@ -24,6 +24,7 @@ import { quoteIdent, quoteLiteral } from '../protocol/cluster/taskDialect.js';
 import { ArrowChunkEncoder, travelsAsText } from './ArrowChunkEncoder.js';
 import { CreditGate } from './CreditGate.js';
 import { IpcBatchWriter } from './IpcBatchWriter.js';
+import type { StatementCache } from './StatementCache.js';
 import { runTableWrite, TableWriteRejected } from './TableWriteTask.js';
 
 /** What a task needs from the worker that runs it. */
@@ -34,6 +35,8 @@ export interface TaskEnvironment {
   /** Publishes on the cluster, or does nothing once the worker was aborted. */
   publish(subject: string, data: Uint8Array): void;
   maxPayload(): number;
+  /** The statements the task's connection keeps prepared, for plain SELECT tasks; none when absent. */
+  statements?: StatementCache;
 }
 
 /** Why an attempt was stopped from outside; the kind its record ends with. */
@@ -69,6 +72,8 @@ export class TaskExecution {
   /** Writes the result's messages; set once the result's columns are known. */
   private writer: IpcBatchWriter | undefined;
   private deadlineTimer: NodeJS.Timeout | undefined;
+  /** The statement taken from the connection's cache, which goes back to it once the attempt ends. */
+  private cached: DuckDBPreparedStatement | undefined;
 
   constructor(env: TaskEnvironment, connection: DuckDBConnection, assignment: TaskAssignment) {
     this.env = env;
@@ -130,7 +135,11 @@ export class TaskExecution {
     let prepared: DuckDBPreparedStatement | undefined;
     try {
       const files = this.resolveFiles();
-      prepared = await this.connection.prepare(this.task.sql);
+      // A plain SELECT task (the kind a query sends again) takes its statement from the connection's cache.
+      const cache =
+        this.task.writes === undefined && this.task.load === undefined ? this.env.statements : undefined;
+      prepared = cache ? await cache.take(this.task.sql) : await this.connection.prepare(this.task.sql);
+      this.cached = cache ? prepared : undefined;
       if (prepared.statementType !== StatementType.SELECT) {
         throw new RejectedError('a task must be a single SELECT statement');
       }
@@ -171,7 +180,7 @@ export class TaskExecution {
           return travelsAsText(t) ? `CAST(#${i + 1} AS VARCHAR) AS ${name}` : `#${i + 1} AS ${name}`;
         });
         const wrapped = await this.connection.prepare(`SELECT ${select.join(', ')} FROM (${this.task.sql})`);
-        prepared.destroySync();
+        this.release(prepared);
         prepared = wrapped;
         this.bindParameters(prepared, files);
         this.throwIfStopped();
@@ -216,7 +225,7 @@ export class TaskExecution {
       this.finish('failed', this.failureOf(err));
     } finally {
       clearTimeout(this.deadlineTimer);
-      prepared?.destroySync();
+      if (prepared) this.release(prepared);
     }
     return this.record;
   }
@@ -243,6 +252,12 @@ export class TaskExecution {
       }
       return path;
     });
+  }
+
+  /** Gives a statement taken from the connection's cache back to it; destroys any other. */
+  private release(statement: DuckDBPreparedStatement): void {
+    if (statement === this.cached) this.env.statements!.give(this.task.sql, statement);
+    else statement.destroySync();
   }
 
   /** `$files` is the only parameter a task statement may have. */

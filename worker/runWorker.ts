@@ -14,6 +14,7 @@ import {
 import { type ClusterSubjects, clusterSubjects, isSubjectToken } from '../protocol/cluster/subjects.js';
 import type { Transport, TransportMessage, TransportSubscription } from '../protocol/cluster/Transport.js';
 import { memoryInUse, openSandbox } from './openSandbox.js';
+import { StatementCache } from './StatementCache.js';
 import { TaskExecution } from './TaskExecution.js';
 
 /** pino's calling convention, so a pino logger fits; the worker logs one line per event, never banners. */
@@ -110,6 +111,8 @@ class Worker implements WorkerHandle {
   /** The heartbeat's memory probe on the monitor connection, while it runs. */
   private measuring: Promise<void> | undefined;
   private readonly idle: DuckDBConnection[] = [];
+  /** The statements each task connection keeps prepared. */
+  private readonly statements = new Map<DuckDBConnection, StatementCache>();
   private readonly executions = new Map<TaskExecution, Promise<ExecutionRecord>>();
   private readonly finished: ExecutionRecord[] = [];
   private readonly subscriptions: TransportSubscription[] = [];
@@ -366,6 +369,7 @@ class Worker implements WorkerHandle {
         subjects: this.subjects,
         publish: (subject, data) => this.publish(subject, data),
         maxPayload: () => this.transport.maxPayload,
+        statements: this.statementsOf(connection),
       },
       connection,
       assignment,
@@ -405,6 +409,15 @@ class Worker implements WorkerHandle {
       return record;
     });
     this.executions.set(execution, done);
+  }
+
+  private statementsOf(connection: DuckDBConnection): StatementCache {
+    let cache = this.statements.get(connection);
+    if (!cache) {
+      cache = new StatementCache(connection);
+      this.statements.set(connection, cache);
+    }
+    return cache;
   }
 
   /** Reports an assignment as not run (handed back, or canceled before it started). */
@@ -483,6 +496,7 @@ class Worker implements WorkerHandle {
       // Closing a connection while a query runs on it deadlocks DuckDB (the query's thread then waits
       // for its own context lock, and the process never exits): let the memory probe finish first.
       await this.measuring;
+      for (const cache of this.statements.values()) cache.clear();
       for (const connection of this.idle.splice(0)) connection.closeSync();
       this.monitor?.closeSync();
       this.instance?.closeSync();

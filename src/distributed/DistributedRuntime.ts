@@ -6,8 +6,9 @@ import type { Logger } from 'pino';
 import { type ExecutionRecord, SHUFFLE_DIR } from '../../protocol/cluster/messages.js';
 import type { CatalogView } from '../catalog/CatalogView.js';
 import type { ClusterClient } from '../cluster/ClusterClient.js';
+import type { SelectStatement } from '../planner/ast.js';
 import { DuckDBSqlParser } from '../planner/DuckDBSqlParser.js';
-import { planQuery } from '../planner/planQuery.js';
+import { DEFAULT_MIN_TASK_ROWS, planQuery } from '../planner/planQuery.js';
 import type { DistributedPlan, LayoutRowGroup, TableLayout } from '../planner/types.js';
 import { quoteLiteral } from '../storage/sqlText.js';
 import { catalogLayouts } from './catalogLayouts.js';
@@ -16,9 +17,10 @@ import { catalogLayouts } from './catalogLayouts.js';
 export interface QueryRecord {
   readonly queryId: string;
   readonly sql: string;
-  readonly mode: DistributedPlan['mode'];
+  /** How it ran: `gathered` also when it was distributed and the workers failed it (see workerFault). */
+  mode: DistributedPlan['mode'];
   readonly merge: string;
-  readonly reason: string | null;
+  reason: string | null;
   readonly startedAt: number;
   durationMs: number | null;
   workers: number;
@@ -26,6 +28,11 @@ export interface QueryRecord {
   rows: number;
   status: 'running' | 'succeeded' | 'failed' | 'canceled';
   error: string | null;
+  /**
+   * Milliseconds from the start of execution to each phase's end, in order (`plan`, `stage`, `first
+   * batch`, `tasks done`, `merge`, ...): what a distributed query's fixed cost is made of.
+   */
+  phases?: Record<string, number>;
 }
 
 export interface DistributedRuntimeOptions {
@@ -143,6 +150,12 @@ export class SessionPlanner {
   readonly #connection: DuckDBConnection;
   #queue: Promise<unknown> = Promise.resolve();
   readonly #plans = new Map<string, Promise<DistributedPlan>>();
+  readonly #statements = new Map<string, Promise<readonly SelectStatement[]>>();
+  /** Plans the workers failed through no fault of the query, and the gathered plans that replace them. */
+  readonly #faulted = new WeakMap<DistributedPlan, DistributedPlan>();
+  /** Staging names of this session's queries that ended, for the next ones (see stagingName). */
+  readonly #freeStagingNames: string[] = [];
+  #stagingNames = 0;
 
   constructor(
     readonly runtime: DistributedRuntime,
@@ -160,7 +173,7 @@ export class SessionPlanner {
     const key =
       cacheKey === null ? null : `${cacheKey}|${this.runtime.slots()}|${this.runtime.shuffles()}|${sql}`;
     const cached = key === null ? undefined : this.#plans.get(key);
-    if (cached) return cached;
+    if (cached) return cached.then((plan) => this.#faulted.get(plan) ?? plan);
     // One planning at a time per connection: the parser's calls must not interleave.
     const run = async () => {
       await this.#learnRowGroups(view);
@@ -171,6 +184,7 @@ export class SessionPlanner {
         parser: this.parser,
         scanSql: layouts.scanSql,
         scanSqlRowRanges: true,
+        minTaskRows: DEFAULT_MIN_TASK_ROWS,
         // Unique per planning: a plan with a shuffle is never reused (see below).
         ...(this.runtime.shuffles()
           ? { shuffleDir: join(this.runtime.dataDir, SHUFFLE_DIR, this.runtime.nextQueryId()) }
@@ -199,6 +213,47 @@ export class SessionPlanner {
       if (this.#plans.size > PLAN_CACHE_SIZE) this.#plans.delete(this.#plans.keys().next().value!);
     }
     return next;
+  }
+
+  /**
+   * DuckDB's parse of `sql`, remembered for the texts the session runs again (a parse is a DuckDB round
+   * trip). The trees are shared: callers must not change them. Rejects with SqlParseError as the parser does.
+   */
+  parse(sql: string): Promise<readonly SelectStatement[]> {
+    const known = this.#statements.get(sql);
+    if (known) {
+      // Most recently used last, so the oldest is the one let go.
+      this.#statements.delete(sql);
+      this.#statements.set(sql, known);
+      return known;
+    }
+    const parsed = this.parser.parse(sql);
+    this.#statements.set(sql, parsed);
+    parsed.catch(() => this.#statements.delete(sql));
+    if (this.#statements.size > PLAN_CACHE_SIZE)
+      this.#statements.delete(this.#statements.keys().next().value!);
+    return parsed;
+  }
+
+  /**
+   * A name for one query's staging relation on the session's connection, free until releaseStagingName.
+   * Names are reused, so the merge SQL written for a plan and a name serves the plan's next executions.
+   */
+  stagingName(): string {
+    return this.#freeStagingNames.pop() ?? `mallard_task_results_${++this.#stagingNames}`;
+  }
+
+  releaseStagingName(name: string): void {
+    this.#freeStagingNames.push(name);
+  }
+
+  /**
+   * Records that the workers failed `plan` through no fault of the query (see workerFault): while the
+   * plan is cached, plan() returns a gathered plan saying why, so the query runs on the coordinator and
+   * EXPLAIN says so.
+   */
+  markWorkerFault(plan: DistributedPlan, sql: string, reason: string): void {
+    this.#faulted.set(plan, { mode: 'gathered', reason, stages: [], merge: { kind: 'sql', sql } });
   }
 
   close(): void {

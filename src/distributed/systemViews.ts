@@ -14,12 +14,22 @@ const queryColumns: ViewColumn<QueryRecord>[] = [
   { name: 'tasks', type: 'INTEGER', value: (q) => integer(q.tasks) },
   { name: 'rows', type: 'BIGINT', value: (q) => integer(q.rows) },
   { name: 'error', type: 'VARCHAR', value: (q) => text(q.error ?? undefined) },
+  { name: 'phases', type: 'VARCHAR', value: (q) => text(phasesText(q.phases)) },
 ];
+
+/** `plan 0.3 ms, dispatch 2.1 ms, ...`: milliseconds from the query's start to the end of each phase. */
+function phasesText(phases: QueryRecord['phases']): string | undefined {
+  if (!phases) return undefined;
+  return Object.entries(phases)
+    .map(([name, ms]) => `${name} ${ms} ms`)
+    .join(', ');
+}
 
 /**
  * `mallard_queries`: the coordinator's recent queries over catalog tables, oldest first: the SQL, how it
  * ran (mode `local`, `distributed` or `gathered`, and the merge strategy, with the planner's reason), its
- * status, start, duration (NULL while running), the workers its tasks ran on, the task count and rows.
+ * status, start, duration (NULL while running), the workers its tasks ran on, the task count and rows,
+ * and for a distributed query the milliseconds from its start to the end of each phase (`phases`).
  */
 export function queriesRelationSql(queries: readonly QueryRecord[]): string {
   return relationSql(queryColumns, queries);

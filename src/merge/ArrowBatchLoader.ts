@@ -506,9 +506,14 @@ const INLINE_BYTES = 12;
 
 /**
  * Utf8 and Binary. DuckDB's string_t is 16 bytes: a u32 length, then the bytes themselves when they fit in
- * 12 (zero-padded, which DuckDB's comparisons rely on), else a prefix and a pointer into the vector's
- * string heap. Short strings are therefore built here and copied with the vector in one call; only long
- * ones take a native call each, which copies them into the heap and overwrites their placeholder entry.
+ * 12 (zero-padded, which DuckDB's comparisons rely on), else a 4-byte prefix and a pointer to the bytes.
+ *
+ * Every entry is built here and copied with the vector in one call. For long strings, the chunk's whole
+ * run of Arrow value bytes is first copied into the vector's string heap as one string (one native call,
+ * where a call per string cost about 1 µs each); its heap address is read back from that entry, and each
+ * long string's entry then points at its own bytes inside the copy. The heap belongs to the vector until
+ * the chunk is reset, which is after the appender has copied the rows into the table.
+ *
  * Every row is written, NULL ones too (Arrow gives them no bytes, so an empty entry): a reset chunk still
  * holds the previous chunk's entries, whose pointers into the freed heap must never be left where DuckDB
  * might read them.
@@ -517,28 +522,36 @@ const writeStrings: ColumnWriter = (vector, data, start, rows, scratch) => {
   const offsets = data.valueOffsets as Int32Array;
   const bytes = data.values as Uint8Array;
   const entries = scratch.bytes;
-  const lengths = scratch.words;
+  const words = scratch.words;
   entries.fill(0, 0, rows * 16);
-  let long = 0;
-  let from = offsets[start]!;
+  const first = offsets[start]!;
+  let long = false;
+  for (let i = 0; i < rows && !long; i++) long = offsets[start + i + 1]! - offsets[start + i]! > INLINE_BYTES;
+  // The heap address of the chunk's value bytes, as two 32-bit halves (little-endian).
+  let low = 0;
+  let high = 0;
+  if (long) {
+    duckdb.vector_assign_string_element_len(vector, 0, bytes.subarray(first, offsets[start + rows]!));
+    const entry = new Uint32Array(duckdb.vector_get_data(vector, 16).slice().buffer);
+    low = entry[2]!;
+    high = entry[3]!;
+  }
+  let from = first;
   for (let i = 0; i < rows; i++) {
     const to = offsets[start + i + 1]!;
-    if (to - from > INLINE_BYTES) {
-      long++;
-    } else {
-      lengths[i << 2] = to - from;
-      let at = (i << 4) + 4;
-      for (let k = from; k < to; k++) entries[at++] = bytes[k]!;
+    const length = to - from;
+    words[i << 2] = length;
+    // Inline bytes, or the 4-byte prefix of a heap string.
+    let at = (i << 4) + 4;
+    const end = length > INLINE_BYTES ? from + 4 : to;
+    for (let k = from; k < end; k++) entries[at++] = bytes[k]!;
+    if (length > INLINE_BYTES) {
+      const pointer = low + (from - first);
+      words[(i << 2) + 2] = pointer >>> 0;
+      words[(i << 2) + 3] = high + Math.floor(pointer / 0x1_0000_0000);
     }
     from = to;
   }
   duckdb.copy_data_to_vector(vector, 0, entries.buffer as ArrayBuffer, 0, rows * 16);
-  for (let i = 0; long > 0 && i < rows; i++) {
-    const from = offsets[start + i]!;
-    const to = offsets[start + i + 1]!;
-    if (to - from <= INLINE_BYTES) continue;
-    duckdb.vector_assign_string_element_len(vector, i, bytes.subarray(from, to));
-    long--;
-  }
   writeValidity(vector, data, start, rows, scratch);
 };

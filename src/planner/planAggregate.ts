@@ -1,6 +1,7 @@
 import {
   type AstObject,
   and,
+  type BaseTableRef,
   baseTable,
   type ColumnRefExpr,
   caseWhen,
@@ -11,6 +12,7 @@ import {
   type DistinctModifier,
   type Expr,
   type FunctionExpr,
+  findModifier,
   functionCall,
   integerConstant,
   integerLiteral,
@@ -34,6 +36,7 @@ import {
   NotDistributable,
   type SelectAnalysis,
 } from './DistributionAnalyzer.js';
+import { columnsOutsideAggregates, crossJoin, type ReferenceLift } from './liftReferenceJoins.js';
 import type { SqlParser } from './SqlParser.js';
 import { INTEGER_TYPES, quoteIdent } from './sqlText.js';
 import type { PlanColumn } from './types.js';
@@ -44,6 +47,11 @@ export interface AggregatePlan {
   readonly method: 'two-phase' | 'inputs';
   readonly task: SelectNode;
   readonly merge: SelectNode;
+  /**
+   * The reference tables the merge joins the task results with (ReferenceLift), when the aggregation
+   * runs before their join; their references in `merge` are the query's own, for the planner to replace.
+   */
+  readonly references?: readonly BaseTableRef[];
 }
 
 /** What planAggregate needs from the planner. */
@@ -59,6 +67,8 @@ export interface AggregateContext {
   readonly describe: (node: SelectNode) => Promise<readonly PlanColumn[]>;
   /** The relation tasks' results are appended to. */
   readonly results: string;
+  /** Aggregate before joining these reference tables, when every aggregate decomposes (see ReferenceLift). */
+  readonly lift?: ReferenceLift | null;
 }
 
 const COUNTS = new Set(['count_star', 'count', 'count_if', 'countif']);
@@ -318,6 +328,7 @@ async function twoPhase(
     }
     finals.set(ctx.canon(f), cast(final, typeNodes.get(types[i]!)!));
   });
+  if (ctx.lift && variances.length === 0) return lifted(ctx, ctx.lift, partials, finals);
   const task = taskNode(ctx, [...keys.selectList(), ...partials.selectList()], keys.exprs);
   let from: TableRef = baseTable(ctx.results);
   if (variances.length) {
@@ -336,6 +347,83 @@ async function twoPhase(
     return undefined;
   });
   return { method: 'two-phase', task, merge };
+}
+
+/**
+ * Two-phase aggregation with the reference tables joined after it (ReferenceLift): tasks group the split
+ * tables' rows by the split columns the rest of the query reads (join keys, grouping keys, outputs) and
+ * compute the partials; the coordinator joins those rows with the reference tables and finishes the
+ * aggregation with the query's own GROUP BY, HAVING, ORDER BY and LIMIT.
+ */
+function lifted(
+  ctx: AggregateContext,
+  lift: ReferenceLift,
+  partials: Keyed,
+  finals: ReadonlyMap<string, Expr>,
+): AggregatePlan {
+  const { analyzer, analysis: a } = ctx;
+  const node = a.node;
+  const keys = new Keyed(ctx.canon, 'k');
+  const order = findModifier<OrderModifier>(node, 'ORDER_MODIFIER');
+  const outside = [
+    ...analyzer.groupExprs(a),
+    ...node.select_list,
+    ...(node.having ? [node.having] : []),
+    ...(order?.orders.map((o) => o.expression) ?? []),
+    ...lift.join,
+  ];
+  for (const e of outside) {
+    for (const c of columnsOutsideAggregates(analyzer, e)) if (lift.readsSplit(c)) keys.add(c);
+  }
+  const task = selectNode({
+    select: [...keys.selectList(), ...partials.selectList()],
+    from: lift.from,
+    where: lift.where.length ? and([...lift.where]) : null,
+    groups: keys.exprs,
+  });
+  // Task result columns are qualified in the merge: a reference table may have a column named k0.
+  const own = (name: string): ColumnRefExpr => ({ ...columnRef(name), column_names: [ctx.results, name] });
+  const partialNames = new Set(partials.names());
+  const qualified = (e: Expr) =>
+    mapExpr(e, (x) => {
+      const names = x.class === 'COLUMN_REF' ? (x as ColumnRefExpr).column_names : [];
+      return names.length === 1 && partialNames.has(names[0]!) ? own(names[0]!) : undefined;
+    });
+  const rewrite = (e: Expr): Expr =>
+    mapExpr(e, (x) => {
+      if (analyzer.isAggregate(x)) return qualified(finals.get(ctx.canon(x))!);
+      if (x.class === 'COLUMN_REF' && lift.readsSplit(x as ColumnRefExpr)) return own(keys.get(x)!);
+      if (x.class === 'SUBQUERY' || x.class === 'STAR')
+        throw new NotDistributable(`${x.class} over aggregated rows`);
+      return undefined;
+    });
+  const aliases = new Set(node.select_list.map((s) => s.alias.toLowerCase()).filter(Boolean));
+  const modifiers: Modifier[] = node.modifiers.map((m) => {
+    if (m.type !== 'ORDER_MODIFIER') return m;
+    const o = m as OrderModifier;
+    return {
+      ...o,
+      orders: o.orders.map((term) => {
+        const e = term.expression;
+        // Positions and output aliases mean the same over the merge's select list.
+        if (integerConstant(e) !== undefined) return term;
+        const names = e.class === 'COLUMN_REF' ? (e as ColumnRefExpr).column_names : [];
+        if (names.length === 1 && aliases.has(names[0]!.toLowerCase())) return term;
+        return { ...term, expression: rewrite(e) };
+      }),
+    };
+  });
+  const merge = selectNode({
+    select: node.select_list.map((item, i) =>
+      withAlias(rewrite({ ...item, alias: '' }), ctx.outputs[i]!.name),
+    ),
+    from: crossJoin([baseTable(ctx.results), ...lift.references]),
+    where: lift.join.length ? rewrite(and([...lift.join])) : null,
+    groups: analyzer.groupExprs(a).map(rewrite),
+    having: node.having ? rewrite(node.having) : null,
+    modifiers,
+  });
+  return { method: 'two-phase', task, merge, references: lift.references };
 }
 
 async function inputs(

@@ -31,6 +31,7 @@ import {
   type Scheme,
   type SelectAnalysis,
 } from './DistributionAnalyzer.js';
+import { liftReferenceJoins } from './liftReferenceJoins.js';
 import { packTasks } from './packTasks.js';
 import { planAggregate } from './planAggregate.js';
 import {
@@ -80,6 +81,18 @@ export const DEFAULT_BROADCAST_MAX_ROWS = 250_000;
 export const DEFAULT_TASKS_PER_SLOT = 3;
 
 /**
+ * Rows of the largest table each task of a slot should read before the slot gets another task. A task
+ * has a fixed cost on its worker (DuckDB starts the statement and opens its files, the claim and status
+ * round trips: about 5 ms once the worker keeps the statement prepared) and reads every replicated table
+ * again, so tables of a few million rows get one task per slot, and several per slot only where tasks are
+ * long enough for evening out a straggler to pay. Measured on TPC-H SF 1 (6M lineitem rows, 2 worker
+ * slots of 1 thread, bench/tpch.ts): Q1, Q4, Q6, Q12, Q14 and Q21 ran at a geometric mean of 1.35–1.42×
+ * DuckDB with one task per slot and 1.53–1.59× with two (three runs each, alternating); three per slot
+ * (the old default) was slower still.
+ */
+export const DEFAULT_MIN_TASK_ROWS = 4_000_000;
+
+/**
  * A table with fewer files than tasks is split by value ranges or modulo (each task then reads every
  * file) only with at least this many rows per task; row-group splits need no such minimum.
  */
@@ -103,8 +116,14 @@ export interface PlanContext {
   readonly localMaxRows?: number;
   /** Default DEFAULT_BROADCAST_MAX_ROWS. */
   readonly broadcastMaxRows?: number;
-  /** Default DEFAULT_TASKS_PER_SLOT. */
+  /** Default DEFAULT_TASKS_PER_SLOT: the most tasks per slot. */
   readonly tasksPerSlot?: number;
+  /**
+   * A slot gets a second (third, ...) task only when each would still read this many rows of the largest
+   * table: a stage over a table of at most `workerSlots × minTaskRows` rows has one task per slot. 0 (the
+   * default) gives every slot `tasksPerSlot` tasks; the coordinator passes DEFAULT_MIN_TASK_ROWS.
+   */
+  readonly minTaskRows?: number;
   /**
    * Aim for tasks of at most this many input rows (more tasks than slots × tasks per slot when a table is
    * larger); the cut is at file or row-group boundaries. Unlimited when absent.
@@ -249,10 +268,15 @@ class Planner {
 
   /** How many tasks a stage aims for: a few per free worker slot. */
   private target(): number {
-    const perSlots = Math.floor(this.ctx.workerSlots * (this.ctx.tasksPerSlot ?? DEFAULT_TASKS_PER_SLOT));
+    const slots = this.ctx.workerSlots;
+    const largest = Math.max(0, ...this.refs.map((r) => tableRows(r.layout)));
+    const most = this.ctx.tasksPerSlot ?? DEFAULT_TASKS_PER_SLOT;
+    const min = this.ctx.minTaskRows ?? 0;
+    const perSlot =
+      min > 0 ? Math.min(most, Math.max(1, Math.ceil(largest / Math.max(1, slots) / min))) : most;
+    const perSlots = Math.floor(slots * perSlot);
     // The coordinator holds a task's whole output until the task succeeds (so a retry never duplicates
     // rows): a task reading at most maxTaskRows keeps that bounded however large the table.
-    const largest = Math.max(0, ...this.refs.map((r) => tableRows(r.layout)));
     const bySize = this.ctx.maxTaskRows ? Math.ceil(largest / this.ctx.maxTaskRows) : 0;
     return Math.max(1, perSlots, bySize);
   }
@@ -297,6 +321,7 @@ class Planner {
     const canon = canonicalizer(a);
     let task: SelectNode;
     let merge: MergeSpec;
+    let joinedAfter: string[] = [];
     if (analyzer.hasAggregation(a.node) && !analyzer.groupsByKey(a)) {
       const plan = await planAggregate({
         analyzer,
@@ -306,9 +331,23 @@ class Planner {
         canon,
         describe: (n) => this.describe(n),
         results: TASK_RESULTS,
+        lift: liftReferenceJoins(analyzer, a),
       });
       task = plan.task;
-      merge = { kind: 'aggregate', sql: await this.ctx.parser.deparse(statement(plan.merge)) };
+      let tree = statement(plan.merge);
+      if (plan.references) {
+        // The coordinator reads the reference tables itself, after the tasks; no task reads them.
+        const scans = new Map<AstObject, unknown>();
+        for (const ref of plan.references) {
+          const layout = this.lookup(ref)!;
+          scans.set(ref, await this.relations.scan(ref, layout, layout.files));
+          analyzer.decisions.delete(ref);
+          joinedAfter.push(layout.name);
+        }
+        tree = cloneTree(tree, (n) => scans.get(n));
+        joinedAfter = [...new Set(joinedAfter)];
+      }
+      merge = { kind: 'aggregate', sql: await this.ctx.parser.deparse(tree) };
     } else {
       ({ task, merge } = this.planRows(analyzer, a, outputs, canon));
     }
@@ -349,9 +388,12 @@ class Planner {
     } else {
       reason = `${split.join(', ')} split by ${partitioning === 'files' ? 'files' : partitioning}`;
     }
-    const withReplicated = replicated.length
+    let withReplicated = replicated.length
       ? `${reason}; ${replicated.join(', ')} read whole by every task`
       : reason;
+    if (joinedAfter.length) {
+      withReplicated += `; ${joinedAfter.join(', ')} joined on the coordinator after the tasks aggregate`;
+    }
     if (!writes) return { mode: 'distributed', reason: withReplicated, stages: [stage], merge };
     return {
       mode: 'distributed',

@@ -24,6 +24,7 @@ import {
   startDistributedQuery,
 } from '../distributed/DistributedQuery.js';
 import type { QueryRecord, SessionPlanner } from '../distributed/DistributedRuntime.js';
+import { PhaseClock } from '../distributed/PhaseClock.js';
 import { remoteTableWriter } from '../distributed/remoteTableWriter.js';
 import { CLUSTER_VIEWS, queriesRelationSql } from '../distributed/systemViews.js';
 import { coordinatorOnlyReason } from '../distributed/taskSafety.js';
@@ -1115,6 +1116,7 @@ export class TableExecutor implements SessionExecutor {
     params: readonly DuckDBValue[],
     paramTypes: readonly DuckDBType[],
   ): Promise<DistributedCursor | QueryRecord | null> {
+    const clock = new PhaseClock();
     const planner = this.#planner;
     const inner = this.#inner;
     const withConnection = inner.withConnection?.bind(inner);
@@ -1122,9 +1124,9 @@ export class TableExecutor implements SessionExecutor {
     const session: MergeSession = { prepare: (q, hints) => inner.prepare(q, hints), withConnection };
     if (!planner || (this.#timeZone !== null && this.#timeZone !== 'UTC') || planner.runtime.slots() === 0)
       return null;
-    let statements: Awaited<ReturnType<typeof planner.parser.parse>>;
+    let statements: Awaited<ReturnType<typeof planner.parse>>;
     try {
-      statements = await planner.parser.parse(text);
+      statements = await planner.parse(text);
     } catch (err) {
       if (err instanceof SqlParseError) return null;
       throw err;
@@ -1139,6 +1141,7 @@ export class TableExecutor implements SessionExecutor {
     }
     const reason = coordinatorOnlyReason(statements, (ref) => this.#tableReason(view, ref));
     if (reason) return null;
+    clock.mark('parse');
     let plan: Awaited<ReturnType<typeof planner.plan>>;
     try {
       plan = await planner.plan(sql, view, params.length > 0 ? null : this.#viewKey(view));
@@ -1166,8 +1169,22 @@ export class TableExecutor implements SessionExecutor {
       planner.runtime.record(record);
       return record;
     };
+    clock.mark('plan');
     if (plan.mode !== 'distributed') return local();
-    const cursor = await startDistributedQuery(plan, { planner, session, sql, columns });
+    // When the workers fail it through no fault of its own, the query runs here whole, on the same snapshot.
+    const runWhole = async (): Promise<QueryCursor> => {
+      const tree = await this.#parser.parse(text);
+      if (!tree) throw new Error('the query no longer parses');
+      const whole = await rewriteSelect(this.#parser, tree, this.#resolver(view));
+      const q = await inner.prepare(whole.sql, paramTypes);
+      try {
+        return new ReleasingCursor(await q.execute(params), () => q.close());
+      } catch (err) {
+        q.close();
+        throw err;
+      }
+    };
+    const cursor = await startDistributedQuery(plan, { planner, session, sql, columns, clock, runWhole });
     if (!cursor) return local();
     this.#distributed.add(cursor);
     return cursor;

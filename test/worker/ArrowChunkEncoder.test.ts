@@ -108,6 +108,27 @@ test('VARCHAR and BLOB, inline and heap strings, unicode and empty', async () =>
   }
 });
 
+test('heap strings that do not follow each other in memory are each read from their own place', async () => {
+  // DuckDB's result chunks copy long strings into heap blocks; an ENUM rendered as text and a shuffled
+  // VALUES list give chunks whose heap strings jump back and forth between blocks, runs of touching strings
+  // in between (the encoder reads each run in one native call).
+  const { expected, table } = await encodeQuery(`
+    SELECT CAST(CAST(CASE i % 4 WHEN 0 THEN 'a long enum label number one' WHEN 1 THEN 'short'
+                     WHEN 2 THEN 'a long enum label number two' ELSE 'a long enum label number three' END
+                AS ENUM ('a long enum label number one', 'a long enum label number two', 'short',
+                         'a long enum label number three')) AS VARCHAR) AS e,
+           v.s
+    FROM range(${ROWS}) r(i)
+    JOIN (VALUES (0, 'a long values-list string zero'), (1, 'a long values-list string one'), (2, 'tiny'))
+      v(k, s) ON v.k = hash(i) % 3
+    ORDER BY i`);
+  assert.is(table.numRows, ROWS);
+  for (let row = 0; row < ROWS; row++) {
+    assert.is(table.get(row)!['e'], expected[row]![0], `e row ${row}`);
+    assert.is(table.get(row)!['s'], expected[row]![1], `s row ${row}`);
+  }
+});
+
 test('DECIMAL of every storage width and HUGEINT become exact decimal128 values', async () => {
   const { expected, table } = await encodeQuery(`
     SELECT ((i - 2500) / 10)::DECIMAL(4,1) AS d4, ((i - 2500) * 1234.56)::DECIMAL(9,2) AS d9,
