@@ -42,6 +42,7 @@ import {
 import { explainPlan } from '../planner/explain.js';
 import { SqlParseError } from '../planner/SqlParser.js';
 import type { CopyOptions } from '../sql/classifyStatement.js';
+import { qualifyIntervalLiterals } from '../sql/intervalFields.js';
 import type { SqlParser, SqlTree } from '../sql/SqlParser.js';
 import { ROW_ID_COLUMN } from '../storage/buildRelation.js';
 import { bindArgs, type SqlParams } from '../storage/sqlParams.js';
@@ -193,6 +194,8 @@ export class TableExecutor implements SessionExecutor {
     let stmts: PgNode[] | null = null;
     try {
       stmts = (parseSync(sql) as { stmts?: { stmt: PgNode }[] }).stmts?.map((s) => s.stmt) ?? [];
+      // Queries inside CREATE TABLE AS, INSERT, views and EXPLAIN are written back by pgsql-deparser.
+      qualifyIntervalLiterals(stmts);
     } catch {
       stmts = null;
     }

@@ -191,6 +191,23 @@ test('schemas, TRUNCATE, DROP TABLE IF EXISTS, CREATE TABLE AS, INSERT ... SELEC
   ]);
 });
 
+test('interval field qualifiers keep their unit in CREATE TABLE AS, INSERT ... SELECT, views and UPDATE', async () => {
+  await sameOnBoth(pair, [
+    'CREATE TABLE iv (id int PRIMARY KEY, d date)',
+    "INSERT INTO iv VALUES (1, date '2020-01-31'), (2, date '2021-06-15')",
+    "CREATE TABLE iv2 AS SELECT id, d + interval '3' month AS m, d + interval '2' day AS dd, d + interval '1-2' year to month AS ym FROM iv",
+    'SELECT id, m, dd, ym FROM iv2 ORDER BY id',
+    'CREATE TABLE iv3 (id int, t timestamp)',
+    "INSERT INTO iv3 SELECT id, d + interval '1 12:30' day to minute FROM iv",
+    "INSERT INTO iv3 SELECT id + 10, d + '90'::interval minute FROM iv",
+    'SELECT id, t FROM iv3 ORDER BY id',
+    "CREATE VIEW iv_v AS SELECT id, d - interval '1' year AS y FROM iv",
+    'SELECT id, y FROM iv_v ORDER BY id',
+    "UPDATE iv SET d = d + interval '10' day WHERE id = 1",
+    'SELECT id, d FROM iv ORDER BY id',
+  ]);
+});
+
 test('ENUM types from CREATE TYPE ... AS ENUM', async () => {
   await sameOnBoth(pair, [
     "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')",
