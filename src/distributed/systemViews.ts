@@ -18,7 +18,7 @@ const queryColumns: ViewColumn<QueryRecord>[] = [
 ];
 
 /** `plan 0.3 ms, dispatch 2.1 ms, ...`: milliseconds from the query's start to the end of each phase. */
-function phasesText(phases: QueryRecord['phases']): string | undefined {
+export function phasesText(phases: QueryRecord['phases']): string | undefined {
   if (!phases) return undefined;
   return Object.entries(phases)
     .map(([name, ms]) => `${name} ${ms} ms`)

@@ -26,7 +26,7 @@ import {
 import type { QueryRecord, SessionPlanner } from '../distributed/DistributedRuntime.js';
 import { PhaseClock } from '../distributed/PhaseClock.js';
 import { remoteTableWriter } from '../distributed/remoteTableWriter.js';
-import { CLUSTER_VIEWS, queriesRelationSql } from '../distributed/systemViews.js';
+import { CLUSTER_VIEWS, phasesText, queriesRelationSql } from '../distributed/systemViews.js';
 import { coordinatorOnlyReason } from '../distributed/taskSafety.js';
 import type { PreparedQuery, QueryCursor, ResultColumn, SessionExecutor } from '../executor/Executor.js';
 import { mapDuckDBError } from '../executor/mapDuckDBError.js';
@@ -1082,6 +1082,9 @@ export class TableExecutor implements SessionExecutor {
       }
     } else lines.push('executed: on the coordinator');
     lines.push(`rows: ${rows}, time: ${ms} ms`);
+    // Milliseconds from the query's start to the end of each phase (parse, plan, dispatch, merge, ...).
+    const phases = record?.phases ? phasesText(record.phases) : undefined;
+    if (phases) lines.push(`phases: ${phases}`);
     return lines;
   }
 

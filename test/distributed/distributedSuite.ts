@@ -251,6 +251,8 @@ export function distributedSuite(test: Test, harness: DistributedHarness): void 
     assert.is(tasks.length, 2, analyzed.join('\n'));
     const rows = tasks.map((l) => Number(l.split('rows ')[1]!.split(',')[0]));
     assert.equal(rows, [1, 1], analyzed.join('\n'));
+    const phases = analyzed.find((l) => l.startsWith('phases: '));
+    assert.ok(phases?.includes('dispatch') && phases.includes(' ms'), analyzed.join('\n'));
     const split = (await query('EXPLAIN SELECT sum(v) FROM one')).rows.map((r) => String(r[0]));
     assert.ok(
       split.some((l) => l.startsWith('stage 1: row-groups')),
