@@ -11,6 +11,7 @@ import {
   REG_CAST_MACROS,
   SESSION_RELATIONS,
 } from './compatSchema.js';
+import { qualifyIntervalLiterals } from './intervalFields.js';
 import { pgColumnNames } from './pgColumnNames.js';
 import { duckdbBlobText, isBlobWord, rewriteByteaLiterals } from './rewriteByteaLiterals.js';
 import type { SessionSettings } from './SessionSettings.js';
@@ -232,6 +233,8 @@ function scan(sql: string): Scan | null {
   const quoted = new Set<string>();
   let tilde = false;
   let pgSyntax = false;
+  // An interval field qualifier (`'3'::interval month`): DuckDB reads the cast without it.
+  let sawInterval = false;
   let division = false;
   let afterColon = false;
   let shape: SelectListShape | null = null;
@@ -261,6 +264,8 @@ function scan(sql: string): Scan | null {
       w = lexer.text().toLowerCase();
       if (TRIGGER_WORDS.has(w)) words.add(w);
       else if (w === 'operator' || w === 'collate') pgSyntax = true;
+      else if (INTERVAL_FIELDS.has(w) && sawInterval) pgSyntax = true;
+      if (w === 'interval') sawInterval = true;
       else if (w === 'bytea' || w === 'blob') bytea = true;
       else if (w === 'mod') division = true;
       if (colon && w === 'pg_catalog') pgSyntax = true;
@@ -736,6 +741,9 @@ function hasParameter(node: unknown): boolean {
 /** Collations every PostgreSQL client may name that mean DuckDB's default (binary) collation. */
 const DEFAULT_COLLATIONS = new Set(['default', 'c', 'posix']);
 
+/** Words that qualify an interval literal's fields (`interval '3' month`, `year to month`). */
+const INTERVAL_FIELDS: ReadonlySet<string> = new Set(['year', 'month', 'day', 'hour', 'minute', 'second']);
+
 /**
  * psql writes `a OPERATOR(pg_catalog.~) b COLLATE pg_catalog.default` and `x::pg_catalog.text`;
  * DuckDB's parser drops the operator of OPERATOR(...), knows no such collation and cannot read a
@@ -744,7 +752,7 @@ const DEFAULT_COLLATIONS = new Set(['default', 'c', 'posix']);
  * pgsql-deparser writes the SQL back. Null when there is nothing to change. Edits `tree` in place.
  */
 function withoutPgOnlySyntax(tree: ParseResult): string | null {
-  let changed = false;
+  let changed = qualifyIntervalLiterals(tree);
   const strip = (node: unknown): unknown => {
     if (Array.isArray(node)) return node.map(strip);
     if (node === null || typeof node !== 'object') return node;
