@@ -6,6 +6,7 @@ import {
 } from '@duckdb/node-api';
 import duckdb from '@duckdb/node-bindings';
 import * as arrow from 'apache-arrow';
+import { gatherStrings } from './stringRuns.js';
 
 /**
  * Turns DuckDB result chunks into Arrow record batches, column by column, straight from the vectors'
@@ -128,18 +129,10 @@ function decimalEncoder(width: number, scale: number): ColumnEncoder {
   };
 }
 
-/** DuckDB keeps strings of up to 12 bytes inside their 16-byte string_t entry. */
-const INLINE_BYTES = 12;
-
 /**
  * VARCHAR and BLOB are 16-byte string_t entries: a u32 length, then the bytes inline when they fit in 12,
- * else a 4-byte prefix and a pointer into DuckDB's string heap.
- *
- * Reading one heap string is a native call that allocates (about 1 µs), which made long strings the
- * worker's dearest values. A materialized result stores a chunk's heap strings one after the other, so
- * consecutive long strings whose bytes touch (each starts exactly where the previous one ended) are read
- * in one call: every byte of such a run belongs to one of its strings, so the read never leaves memory
- * DuckDB handed out. A TPC-H column of 22,000 long strings takes about 45 calls instead of 22,000.
+ * else a 4-byte prefix and a pointer into DuckDB's string heap. Long strings were the worker's dearest
+ * values until gatherStrings read touching ones in one native call per run.
  */
 function stringEncoder(type: arrow.Utf8 | arrow.Binary): ColumnEncoder {
   return (chunk, column, rows) => {
@@ -154,56 +147,7 @@ function stringEncoder(type: arrow.Utf8 | arrow.Binary): ColumnEncoder {
       if (isValid(validity.nullBitmap, i)) total += words[i * 4]!;
       offsets[i + 1] = total;
     }
-    const bytes = new Uint8Array(total);
-    // The run of touching heap strings being gathered: its first row, its heap address and its bytes.
-    let runRow = -1;
-    let runStart = 0;
-    let runBytes = 0;
-    const flush = (end: number) => {
-      const heap = duckdb.get_data_from_pointer(
-        raw.buffer as ArrayBuffer,
-        raw.byteOffset + runRow * 16 + 8,
-        runBytes,
-      );
-      // The run's strings lie apart in the output only where inline strings sit between them: each
-      // stretch without one is one copy.
-      let from = 0;
-      let copied = 0;
-      let to = offsets[runRow]!;
-      for (let i = runRow; i < end; i++) {
-        const length = offsets[i + 1]! - offsets[i]!;
-        if (length === 0) continue;
-        if (length > INLINE_BYTES) {
-          from += length;
-          continue;
-        }
-        if (from > copied) bytes.set(heap.subarray(copied, from), to);
-        copied = from;
-        to = offsets[i + 1]!;
-      }
-      if (from > copied) bytes.set(heap.subarray(copied, from), to);
-      runRow = -1;
-    };
-    for (let i = 0; i < rows; i++) {
-      const start = offsets[i]!;
-      const length = offsets[i + 1]! - start;
-      if (length === 0) continue;
-      if (length <= INLINE_BYTES) {
-        const at = i * 16 + 4;
-        for (let k = 0; k < length; k++) bytes[start + k] = raw[at + k]!;
-        continue;
-      }
-      // Pointers fit a double exactly (user-space addresses are under 2^53).
-      const pointer = words[i * 4 + 3]! * 0x1_0000_0000 + words[i * 4 + 2]!;
-      if (runRow >= 0 && pointer !== runStart + runBytes) flush(i);
-      if (runRow < 0) {
-        runRow = i;
-        runStart = pointer;
-        runBytes = 0;
-      }
-      runBytes += length;
-    }
-    if (runRow >= 0) flush(rows);
+    const bytes = gatherStrings(raw, 0, offsets);
     // Utf8 and Binary share one layout; makeData's overloads only differ in name.
     const data = arrow.makeData({
       type: type as arrow.Utf8,

@@ -1,5 +1,6 @@
 import { DuckDBBlobVector, DuckDBVarCharVector } from '@duckdb/node-api';
 import duckdb from '@duckdb/node-bindings';
+import { gatherStrings } from '../../worker/stringRuns.js';
 import type { Column } from './Executor.js';
 
 /**
@@ -22,9 +23,6 @@ export function isNullAt(column: StringColumnBytes, i: number): boolean {
   const row = column.from + i;
   return (v[row >> 3]! & (1 << (row & 7))) === 0;
 }
-
-/** DuckDB keeps strings of up to 12 bytes inside their 16-byte string_t entry. */
-const INLINE_BYTES = 12;
 
 /** The fields of @duckdb/node-api 1.5's string vectors that the bulk read needs (private in its types). */
 interface RawStringVector {
@@ -65,56 +63,6 @@ export function readStringColumn(column: Column, from: number, to: number): Stri
     if (validity === null || (validity[row >> 3]! & (1 << (row & 7))) !== 0) total += words[row * 4]!;
     offsets[i + 1] = total;
   }
-  const bytes = new Uint8Array(total);
-  // The run of touching heap strings being gathered: its first row (relative), heap address and bytes.
-  let runRow = -1;
-  let runStart = 0;
-  let runBytes = 0;
-  const flush = (end: number) => {
-    const heap = duckdb.get_data_from_pointer(
-      entries.buffer as ArrayBuffer,
-      entries.byteOffset + (from + runRow) * 16 + 8,
-      runBytes,
-    );
-    // The run's strings lie apart in the output only where inline strings sit between them: each
-    // stretch without one is one copy.
-    let read = 0;
-    let copied = 0;
-    let at = offsets[runRow]!;
-    for (let i = runRow; i < end; i++) {
-      const length = offsets[i + 1]! - offsets[i]!;
-      if (length === 0) continue;
-      if (length > INLINE_BYTES) {
-        read += length;
-        continue;
-      }
-      if (read > copied) bytes.set(heap.subarray(copied, read), at);
-      copied = read;
-      at = offsets[i + 1]!;
-    }
-    if (read > copied) bytes.set(heap.subarray(copied, read), at);
-    runRow = -1;
-  };
-  for (let i = 0; i < rows; i++) {
-    const start = offsets[i]!;
-    const length = offsets[i + 1]! - start;
-    if (length === 0) continue;
-    const row = from + i;
-    if (length <= INLINE_BYTES) {
-      const at = row * 16 + 4;
-      for (let k = 0; k < length; k++) bytes[start + k] = entries[at + k]!;
-      continue;
-    }
-    // Pointers fit a double exactly (user-space addresses are under 2^53).
-    const pointer = words[row * 4 + 3]! * 0x1_0000_0000 + words[row * 4 + 2]!;
-    if (runRow >= 0 && pointer !== runStart + runBytes) flush(i);
-    if (runRow < 0) {
-      runRow = i;
-      runStart = pointer;
-      runBytes = 0;
-    }
-    runBytes += length;
-  }
-  if (runRow >= 0) flush(rows);
+  const bytes = gatherStrings(entries, from, offsets);
   return { bytes, offsets, validity, from };
 }
