@@ -1,10 +1,4 @@
-import {
-  configurationOptionDescriptions,
-  DuckDBBlobValue,
-  type DuckDBType,
-  DuckDBTypeId,
-  type DuckDBValue,
-} from '@duckdb/node-api';
+import { configurationOptionDescriptions, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import type { BackendWriter, FieldDescription } from '../../protocol/pg/BackendWriter.js';
 import type { FrontendMessage } from '../../protocol/pg/messages.js';
 import { PgError, ProtocolError } from '../../protocol/pg/PgError.js';
@@ -27,7 +21,6 @@ import type {
   SessionExecutor,
 } from '../executor/Executor.js';
 import { toPgError } from '../executor/mapDuckDBError.js';
-import { isNullAt, readStringColumn, type StringColumnBytes } from '../executor/readStringColumn.js';
 import type { Logger } from '../log.js';
 import { classifyStatement, type SessionCommand } from '../sql/classifyStatement.js';
 import { paramCastTypes } from '../sql/paramCastTypes.js';
@@ -658,13 +651,6 @@ export class Session {
       const codec = codecs[i]!;
       return binaryFieldWriter(col.type) ?? ((w, v) => w.fieldBytes(codec.binary(v, options)));
     });
-    // VARCHAR and BLOB columns are read in bulk per batch (readStringColumn) instead of a native call per
-    // value. VARCHAR in either format and BLOB in binary send DuckDB's bytes as they are; BLOB text is hex.
-    const bulk = columns.map(
-      (col) => col.type.typeId === DuckDBTypeId.VARCHAR || col.type.typeId === DuckDBTypeId.BLOB,
-    );
-    const bytesAsIs = columns.map((col, i) => col.type.typeId === DuckDBTypeId.VARCHAR || formats[i] === 1);
-    const strings: (StringColumnBytes | null)[] = new Array(ncols).fill(null);
     let budget = maxRows > 0 ? maxRows : Number.POSITIVE_INFINITY;
     while (budget > 0) {
       if (!portal.batch || portal.offset >= portal.batch.rowCount) {
@@ -675,24 +661,9 @@ export class Session {
       const batch = portal.batch;
       const cols = batch.columns;
       const end = Math.min(batch.rowCount, portal.offset + budget);
-      const first = portal.offset;
-      if (send && end > first) {
-        for (let c = 0; c < ncols; c++) strings[c] = bulk[c] ? readStringColumn(cols[c]!, first, end) : null;
-      }
-      for (let r = send ? first : end; r < end; r++) {
+      for (let r = send ? portal.offset : end; r < end; r++) {
         w.beginDataRow(ncols);
         for (let c = 0; c < ncols; c++) {
-          const s = strings[c];
-          if (s) {
-            const i = r - first;
-            if (isNullAt(s, i)) w.fieldNull();
-            else {
-              const bytes = s.bytes.subarray(s.offsets[i]!, s.offsets[i + 1]!);
-              if (bytesAsIs[c]) w.fieldBytes(bytes);
-              else w.fieldText(codecs[c]!.text(new DuckDBBlobValue(bytes), options));
-            }
-            continue;
-          }
           const v = cols[c]!.getItem(r);
           if (v === null || v === undefined) w.fieldNull();
           else if (binary[c]) binary[c]!(w, v);

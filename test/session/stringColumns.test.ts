@@ -4,9 +4,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type MallardServer, startMallard } from '../helpers/mallard.js';
 
-// VARCHAR and BLOB result columns are read a batch at a time (src/executor/readStringColumn.ts): what the
-// client receives must be each value exactly, over several 2048-row chunks, in text and binary format,
-// whole or fetched a few hundred rows at a time.
+// VARCHAR and BLOB result columns as the client receives them: each value exactly (NULL, '', inline and
+// heap strings, multi-byte UTF-8), over several 2048-row chunks, in text and binary format, whole or
+// fetched a few hundred rows at a time.
 
 const ROWS = 5000;
 
