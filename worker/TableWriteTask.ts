@@ -51,19 +51,7 @@ export async function runTableWrite(
     }
     await fsync(row.filename);
     folders.add(dirname(row.filename));
-    const bucket = row.partition_keys?.find((p) => p.key === write.partitionBy)?.value;
-    written.push({
-      path: relative(dataDir, row.filename).split(sep).join('/'),
-      rows: count,
-      bytes: Number(row.file_size_bytes),
-      bucket: bucket === undefined ? null : Number(bucket),
-      columns: Object.fromEntries(
-        (row.column_statistics ?? []).map((e) => [
-          e.key,
-          Object.fromEntries(e.value.map((kv) => [kv.key, kv.value])),
-        ]),
-      ),
-    });
+    written.push(writtenFileOf(row, dataDir, write.partitionBy));
   }
   // The names of the new files and folders, up to the first folder mkdir created, are durable too.
   if (created !== undefined) {
@@ -104,8 +92,29 @@ async function fsync(path: string): Promise<void> {
   }
 }
 
+/**
+ * The record of the file one row of COPY ... RETURN_STATS describes: its path relative to `dataDir`,
+ * its rows and bytes, its bucket (the value of the `partitionBy` column), and its column statistics.
+ */
+export function writtenFileOf(row: CopyStatsRow, dataDir: string, partitionBy?: string): WrittenTableFile {
+  const bucket =
+    partitionBy === undefined ? undefined : row.partition_keys?.find((p) => p.key === partitionBy)?.value;
+  return {
+    path: relative(dataDir, row.filename).split(sep).join('/'),
+    rows: Number(row.count),
+    bytes: Number(row.file_size_bytes),
+    bucket: bucket === undefined ? null : Number(bucket),
+    columns: Object.fromEntries(
+      (row.column_statistics ?? []).map((e) => [
+        e.key,
+        Object.fromEntries(e.value.map((kv) => [kv.key, kv.value])),
+      ]),
+    ),
+  };
+}
+
 /** One row of COPY ... RETURN_STATS in @duckdb/node-api's JSON form (MAPs are key/value lists). */
-interface CopyStatsRow {
+export interface CopyStatsRow {
   readonly filename: string;
   readonly count: string;
   readonly file_size_bytes: string;

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { WrittenTableFile } from '../../protocol/cluster/messages.js';
+import { type CopyStatsRow, writtenFileOf } from '../../worker/TableWriteTask.js';
 import type { ColumnDef, ColumnStats, DataFile, DeleteFile, TableDef } from '../catalog/CatalogModel.js';
 import { tableDir } from '../catalog/dataPaths.js';
 import { fsyncDir, fsyncFile, mkdirDurably } from '../catalog/durableFs.js';
@@ -78,21 +79,11 @@ export async function writeTableFiles(
       }
       await fsyncFile(w.filename);
       dirs.add(dirname(w.filename));
-      const bucket = w.partition_keys?.find((p) => p.key === BUCKET_COLUMN)?.value;
-      const columns = Object.fromEntries(
-        (w.column_statistics ?? []).map((e) => [
-          e.key,
-          Object.fromEntries(e.value.map((kv) => [kv.key, kv.value])),
-        ]),
-      );
       files.push(
-        dataFileOf(options, {
-          path: relative(options.dataDir, w.filename).split(sep).join('/'),
-          rows: count,
-          bytes: Number(w.file_size_bytes),
-          bucket: bucket === undefined ? null : Number(bucket),
-          columns,
-        }),
+        dataFileOf(
+          options,
+          writtenFileOf(w, options.dataDir, options.buckets === null ? undefined : BUCKET_COLUMN),
+        ),
       );
       rows += count;
     }
@@ -132,17 +123,6 @@ export async function writeDeleteFile(
     await rm(abs, { recursive: true, force: true });
     throw err;
   }
-}
-
-/** One row of COPY ... RETURN_STATS, in @duckdb/node-api's JSON form (MAPs are key/value lists). */
-interface CopyStatsRow {
-  readonly filename: string;
-  readonly count: string;
-  readonly file_size_bytes: string;
-  readonly column_statistics:
-    | readonly { key: string; value: readonly { key: string; value: string }[] }[]
-    | null;
-  readonly partition_keys: readonly { key: string; value: string }[] | null;
 }
 
 /** The column a bucketed write partitions its files by (one folder `__bucket=<n>` per bucket). */

@@ -5,6 +5,7 @@ import { basename, join } from 'node:path';
 import { PgError } from '../../protocol/pg/PgError.js';
 import type { ColumnDef } from '../catalog/CatalogModel.js';
 import { STAGING_DIR } from '../catalog/dataPaths.js';
+import { INTEGER_TYPES } from '../planner/sqlText.js';
 import type { CopyOptions } from '../sql/classifyStatement.js';
 import { quoteIdent, quoteLiteral } from '../storage/sqlText.js';
 import type { BulkLoad } from '../storage/TableStorage.js';
@@ -60,33 +61,13 @@ const DOT = 0x2e;
 /** Types whose text DuckDB reads as PostgreSQL does (for well-formed input; see castField). */
 const DIRECT_TYPES: ReadonlySet<string> = new Set([
   'BOOLEAN',
-  'TINYINT',
-  'SMALLINT',
-  'INTEGER',
-  'BIGINT',
-  'HUGEINT',
-  'UTINYINT',
-  'USMALLINT',
-  'UINTEGER',
-  'UBIGINT',
+  ...INTEGER_TYPES,
   'FLOAT',
   'DOUBLE',
   'VARCHAR',
   'DATE',
   'TIMESTAMP',
   'UUID',
-]);
-
-const INTEGER_TYPES: ReadonlySet<string> = new Set([
-  'TINYINT',
-  'SMALLINT',
-  'INTEGER',
-  'BIGINT',
-  'HUGEINT',
-  'UTINYINT',
-  'USMALLINT',
-  'UINTEGER',
-  'UBIGINT',
 ]);
 
 /** Whether COPY data for a column of this type can be read by DuckDB's CSV reader. */
