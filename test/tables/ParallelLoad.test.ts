@@ -329,6 +329,17 @@ test('CREATE TABLE AS and INSERT ... SELECT over read_parquet of several files a
     assert.equal(a, { n, ids: String(ids), v: (Number(ids) * 0.25).toFixed(2) });
     const [b] = await sql`SELECT count(*)::int AS n, min(note) AS lo, max(grp)::int AS g FROM into_files`;
     assert.equal(b, { n: 40_000, lo: 'N0', g: 17 });
+    // Files outside the readable directories are refused as on the coordinator's own path: 42501.
+    for (const outside of [
+      "'/etc/*.parquet'",
+      `ARRAY['${join(filesDir, 'part-0.parquet')}', '${filesDir}/../../etc/passwd']`,
+    ]) {
+      const denied = await sql.unsafe(`CREATE TABLE denied AS SELECT * FROM read_parquet(${outside})`).then(
+        () => null,
+        (err: postgres.PostgresError) => err,
+      );
+      assert.is(denied?.code, '42501', String(denied));
+    }
     // An aggregate over the files is computed on the coordinator, whole.
     await sql.unsafe(
       `CREATE TABLE file_counts AS SELECT grp, count(*) AS n FROM read_parquet('${glob}') GROUP BY grp`,
