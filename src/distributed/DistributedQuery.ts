@@ -10,7 +10,7 @@ import { forEachTableRef } from '../planner/ast.js';
 import { TASK_RESULTS } from '../planner/planQuery.js';
 import type { DistributedPlan } from '../planner/types.js';
 import { readAll } from '../tables/CommandQuery.js';
-import type { QueryRecord, SessionPlanner } from './DistributedRuntime.js';
+import { type QueryRecord, type SessionPlanner, startedRecord } from './DistributedRuntime.js';
 import { PhaseClock } from './PhaseClock.js';
 import { workerFault } from './workerFault.js';
 
@@ -118,20 +118,12 @@ export async function startDistributedQuery(
   const shuffles: QueryTask[][] = writes.map((w) =>
     w.tasks.map((t) => ({ sql: t.sql, partition: { files: [] }, writes: t.writes! })),
   );
-  const record: QueryRecord = {
+  const record = startedRecord(
     queryId,
-    sql: options.sql,
-    mode: plan.mode,
-    merge: plan.merge.kind,
-    reason: plan.reason ?? null,
-    startedAt: Date.now(),
-    durationMs: null,
-    workers: 0,
-    tasks: tasks.length + shuffles.reduce((n, w) => n + w.length, 0),
-    rows: 0,
-    status: 'running',
-    error: null,
-  };
+    options.sql,
+    plan,
+    tasks.length + shuffles.reduce((n, w) => n + w.length, 0),
+  );
   runtime.record(record);
   clock.mark('staging');
   record.phases = clock.phases;

@@ -35,6 +35,29 @@ export interface QueryRecord {
   phases?: Record<string, number>;
 }
 
+/** The record of a query starting now under `plan`, with `tasks` tasks, still `running`. */
+export function startedRecord(
+  queryId: string,
+  sql: string,
+  plan: DistributedPlan,
+  tasks: number,
+): QueryRecord {
+  return {
+    queryId,
+    sql,
+    mode: plan.mode,
+    merge: plan.merge.kind,
+    reason: plan.reason ?? null,
+    startedAt: Date.now(),
+    durationMs: null,
+    workers: 0,
+    tasks,
+    rows: 0,
+    status: 'running',
+    error: null,
+  };
+}
+
 export interface DistributedRuntimeOptions {
   readonly client: ClusterClient;
   /** Opens connections on the coordinator's DuckDB: the planner binds task SQL there. */

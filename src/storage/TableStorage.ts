@@ -105,8 +105,6 @@ export interface ScanTask {
  * they come, checked against the constraints once at the end, and only then added to the table.
  */
 export interface BulkLoad {
-  /** Writes the rows of `sourceSql` (one column per table column, in table order) as new files. */
-  write(sourceSql: string, params?: SqlParams): Promise<number>;
   /**
    * Writes the rows of `select(fileList)`, where `fileList` is SQL for the list of `files` (relative to
    * the data directory, e.g. spooled COPY parts). Runs on a worker when the load is `parallel`, and then
@@ -549,37 +547,25 @@ export class TableStorage {
     const settle = () => {
       if (settled) throw new Error('the bulk load has ended');
     };
+    const add = (written: WrittenFiles): number => {
+      files.push(...written.files);
+      rows += written.rows;
+      return written.rows;
+    };
     return {
-      write: (sourceSql, params = []) => {
-        settle();
-        const def = txn.view.requireTable(tableId).def;
-        return this.#withConn(async (conn) => {
-          const written = await this.#writeFiles(conn, txn, def, sourceSql, params);
-          files.push(...written.files);
-          rows += written.rows;
-          return written.rows;
-        });
-      },
       parallel: remote !== undefined,
       writeFiles: async (sources, select) => {
         settle();
         const def = txn.view.requireTable(tableId).def;
         if (remote === undefined) {
           const list = `[${sources.map((f) => quoteLiteral(join(this.dataDir, f))).join(', ')}]`;
-          return this.#withConn(async (conn) => {
-            const written = await this.#writeFiles(conn, txn, def, select(list), []);
-            files.push(...written.files);
-            rows += written.rows;
-            return written.rows;
-          });
+          return add(await this.#withConn((conn) => this.#writeFiles(conn, txn, def, select(list), [])));
         }
         const written = await this.#writeRemote(txn, def, remote, [
           { sql: select('$files'), files: sources },
         ]);
         settle();
-        files.push(...written.files);
-        rows += written.rows;
-        return written.rows;
+        return add(written);
       },
       finish: async () => {
         settle();

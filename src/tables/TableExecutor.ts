@@ -23,7 +23,7 @@ import {
   type MergeSession,
   startDistributedQuery,
 } from '../distributed/DistributedQuery.js';
-import type { QueryRecord, SessionPlanner } from '../distributed/DistributedRuntime.js';
+import { type QueryRecord, type SessionPlanner, startedRecord } from '../distributed/DistributedRuntime.js';
 import { PhaseClock } from '../distributed/PhaseClock.js';
 import { remoteTableWriter } from '../distributed/remoteTableWriter.js';
 import { CLUSTER_VIEWS, phasesText, queriesRelationSql } from '../distributed/systemViews.js';
@@ -1158,20 +1158,7 @@ export class TableExecutor implements SessionExecutor {
     }
     // A query the coordinator runs itself is still recorded, with why, for mallard_queries.
     const local = (): QueryRecord => {
-      const record: QueryRecord = {
-        queryId: planner.runtime.nextQueryId(),
-        sql,
-        mode: plan.mode,
-        merge: plan.merge.kind,
-        reason: plan.reason ?? null,
-        startedAt: Date.now(),
-        durationMs: null,
-        workers: 0,
-        tasks: 0,
-        rows: 0,
-        status: 'running',
-        error: null,
-      };
+      const record = startedRecord(planner.runtime.nextQueryId(), sql, plan, 0);
       planner.runtime.record(record);
       return record;
     };
