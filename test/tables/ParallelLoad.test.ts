@@ -373,11 +373,12 @@ test('kill -9 of the coordinator during a distributed COPY, 3 times: committed r
           error: '',
         });
         committed += ROWS;
-        const copy = psqlCopy(server, 'crashy', csvChunks(committed, committed + 10 * ROWS));
-        await new Promise((r) => setTimeout(r, 100 + Math.floor(Math.random() * 1500)));
+        // 2.4M rows take seconds to load; the kill comes within the first 0.8 s of sending them.
+        const copy = psqlCopy(server, 'crashy', csvChunks(committed, committed + 20 * ROWS));
+        await new Promise((r) => setTimeout(r, 100 + Math.floor(Math.random() * 700)));
         process.kill(server.pid, 'SIGKILL');
         // A COPY that psql saw complete was committed before the kill.
-        if ((await copy).code === 0) committed += 10 * ROWS;
+        if ((await copy).code === 0) committed += 20 * ROWS;
         else interrupted++;
         for (let i = 0; i < 100 && server.alive(); i++) await new Promise((r) => setTimeout(r, 50));
         assert.not.ok(server.alive(), 'the coordinator died');
