@@ -38,6 +38,8 @@ const { values: flags } = parseArgs({
     runs: { type: 'string', default: '3' },
     layout: { type: 'string', default: 'colocated' },
     'no-docs': { type: 'boolean', default: false },
+    /** Write V8 CPU profiles of the coordinator and workers into this folder (`node --cpu-prof`). */
+    profile: { type: 'string' },
   },
 });
 const SF = Number(flags.sf);
@@ -46,10 +48,12 @@ const LAYOUTS: TpchLayout[] =
   flags.layout === 'both' ? [...TPCH_LAYOUTS] : TPCH_LAYOUTS.filter((l) => l === flags.layout);
 if (!(SF > 0) || !Number.isInteger(RUNS) || RUNS < 1 || LAYOUTS.length === 0) {
   console.error(
-    'usage: node dist/bench/tpch.js --sf N [--runs N] [--layout colocated|balanced|both] [--no-docs]',
+    'usage: node dist/bench/tpch.js --sf N [--runs N] [--layout colocated|balanced|both] [--no-docs] [--profile DIR]',
   );
   process.exit(2);
 }
+
+const PROFILE_ARGS = flags.profile ? ['--cpu-prof', '--cpu-prof-dir', flags.profile] : [];
 
 const TICKS_PER_SECOND = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
@@ -117,6 +121,7 @@ async function main(): Promise<void> {
 
   const nats = await startNatsServer();
   const server = await startMallard({
+    nodeArgs: PROFILE_ARGS,
     args: [
       '--table-storage',
       'parquet',
@@ -148,6 +153,7 @@ async function main(): Promise<void> {
           '-c',
           String(core),
           process.execPath,
+          ...PROFILE_ARGS,
           BIN,
           '--data',
           server.dataDir,

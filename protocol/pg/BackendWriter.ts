@@ -251,6 +251,23 @@ export class BackendWriter {
     this.fieldsLeft--;
   }
 
+  /** A field whose bytes are `bytes[start .. end)` as they are (a text value's UTF-8, either format). */
+  fieldSlice(bytes: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    this.ensure(4 + n);
+    this.int32(n);
+    const b = this.buf;
+    let o = this.offset;
+    if (n < 32) {
+      for (let i = start; i < end; i++) b[o++] = bytes[i]!;
+    } else {
+      b.set(bytes.subarray(start, end), o);
+      o += n;
+    }
+    this.offset = o;
+    this.fieldsLeft--;
+  }
+
   endDataRow(): void {
     if (this.fieldsLeft !== 0) {
       throw new Error(

@@ -1,9 +1,10 @@
-import type { DuckDBDataChunk, DuckDBResult } from '@duckdb/node-api';
+import { type DuckDBDataChunk, type DuckDBResult, DuckDBTypeId } from '@duckdb/node-api';
 import { PgError } from '../../protocol/pg/PgError.js';
 import { SqlState } from '../../protocol/pg/sqlstate.js';
 import type { Column, ColumnBatch, QueryCursor, ResultColumn } from './Executor.js';
 import type { LocalExecutor } from './LocalExecutor.js';
 import { mapDuckDBError } from './mapDuckDBError.js';
+import { readUtf8Column } from './Utf8Column.js';
 
 /**
  * Pulls a DuckDB streaming result one chunk (up to 2048 rows) per next(). Values are never converted
@@ -44,8 +45,9 @@ export class LocalQueryCursor implements QueryCursor {
       this.ahead = null;
       const chunk = await fetching;
       if (!chunk) return null;
+      const batch = this.toBatch(chunk);
       this.readNext();
-      return this.toBatch(chunk);
+      return batch;
     }
     if (!this.result) return null;
     return this.executor.exclusive(async () => {
@@ -55,8 +57,10 @@ export class LocalQueryCursor implements QueryCursor {
       if (!this.result) return null;
       const chunk = await this.fetch();
       if (!chunk) return null;
+      // String columns are copied out before the stream is asked for more.
+      const batch = this.toBatch(chunk);
       this.readNext();
-      return this.toBatch(chunk);
+      return batch;
     });
   }
 
@@ -145,10 +149,17 @@ export class LocalQueryCursor implements QueryCursor {
   }
 
   private toBatch(chunk: DuckDBDataChunk): ColumnBatch {
+    const rows = chunk.rowCount;
     const columns: Column[] = [];
-    for (let i = 0; i < this.columns.length; i++) columns.push(chunk.getColumnVector(i));
-    this.returned += chunk.rowCount;
-    return { rowCount: chunk.rowCount, columns };
+    for (let i = 0; i < this.columns.length; i++) {
+      columns.push(
+        this.columns[i]!.type.typeId === DuckDBTypeId.VARCHAR
+          ? readUtf8Column(chunk, i, rows)
+          : chunk.getColumnVector(i),
+      );
+    }
+    this.returned += rows;
+    return { rowCount: rows, columns };
   }
 
   private release(): void {

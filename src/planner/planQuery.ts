@@ -61,7 +61,9 @@ import type {
 } from './types.js';
 
 /**
- * Queries whose tables hold at most this many rows together run on the coordinator: below it, fanning
+ * Queries whose tables hold at most this many rows together run on the coordinator, and so do those whose
+ * distributed plan splits at most this many rows among its tasks (tables every task reads whole do not
+ * count; they are read once on the coordinator instead): below it, fanning
  * out costs more (a task round trip through the transport, Arrow encoding, the merge) than scanning the
  * rows in place. Measured by bench/localThreshold.ts on the embedded default (2 in-process workers on the
  * coordinator's 2 cores): a point query and a count-and-sum ran 2–7× faster on the coordinator at every
@@ -363,6 +365,18 @@ class Planner {
         [...analyzer.decisions].filter(([, d]) => d === 'partitioned').map(([r]) => this.lookup(r)!.name),
       ),
     ];
+    // Only the rows the tasks divide among themselves gain from the fan-out; a table every task reads
+    // whole is read once on the coordinator instead.
+    const splitRows = split.reduce(
+      (n, name) => n + tableRows(this.refs.find((r) => r.layout.name === name)!.layout),
+      0,
+    );
+    if (splitRows <= this.localMaxRows) {
+      return this.whole(
+        'local',
+        `${split.join(', ')}: ${splitRows} rows split across tasks, at most the local threshold of ${this.localMaxRows}`,
+      );
+    }
     const broadcast = replicated.some(
       (n) => this.refs.find((r) => r.layout.name === n)?.layout.distribution.kind !== 'reference',
     );

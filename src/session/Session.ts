@@ -1,4 +1,9 @@
-import { configurationOptionDescriptions, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
+import {
+  configurationOptionDescriptions,
+  type DuckDBType,
+  DuckDBTypeId,
+  type DuckDBValue,
+} from '@duckdb/node-api';
 import type { BackendWriter, FieldDescription } from '../../protocol/pg/BackendWriter.js';
 import type { FrontendMessage } from '../../protocol/pg/messages.js';
 import { PgError, ProtocolError } from '../../protocol/pg/PgError.js';
@@ -21,6 +26,7 @@ import type {
   SessionExecutor,
 } from '../executor/Executor.js';
 import { toPgError } from '../executor/mapDuckDBError.js';
+import { Utf8Column } from '../executor/Utf8Column.js';
 import type { Logger } from '../log.js';
 import { classifyStatement, type SessionCommand } from '../sql/classifyStatement.js';
 import { paramCastTypes } from '../sql/paramCastTypes.js';
@@ -651,6 +657,8 @@ export class Session {
       const codec = codecs[i]!;
       return binaryFieldWriter(col.type) ?? ((w, v) => w.fieldBytes(codec.binary(v, options)));
     });
+    // VARCHAR values go out as the bytes the cursor copied from DuckDB (Utf8Column), in either format.
+    const utf8 = columns.map((col) => col.type.typeId === DuckDBTypeId.VARCHAR);
     let budget = maxRows > 0 ? maxRows : Number.POSITIVE_INFINITY;
     while (budget > 0) {
       if (!portal.batch || portal.offset >= portal.batch.rowCount) {
@@ -664,7 +672,13 @@ export class Session {
       for (let r = send ? portal.offset : end; r < end; r++) {
         w.beginDataRow(ncols);
         for (let c = 0; c < ncols; c++) {
-          const v = cols[c]!.getItem(r);
+          const col = cols[c]!;
+          if (utf8[c] && col instanceof Utf8Column) {
+            if (col.isNull(r)) w.fieldNull();
+            else w.fieldSlice(col.bytes, col.offsets[r]!, col.offsets[r + 1]!);
+            continue;
+          }
+          const v = col.getItem(r);
           if (v === null || v === undefined) w.fieldNull();
           else if (binary[c]) binary[c]!(w, v);
           else w.fieldText(codecs[c]!.text(v, options));

@@ -65,12 +65,13 @@ function listeningPort(line: string): number | undefined {
  * Rejects after 20 s, or when the process exits first, with everything it printed.
  */
 export async function startMallard(
-  options: { args?: string[]; env?: Record<string, string> } = {},
+  options: { args?: string[]; env?: Record<string, string>; nodeArgs?: string[] } = {},
 ): Promise<MallardServer> {
   const main = join(ROOT, 'dist/src/cli/main.js');
   if (!existsSync(main)) throw new Error(`startMallard: ${main} is missing; build first with: npx tsc -p .`);
   const dataDir = mkdtempSync(join(tmpdir(), 'mallard-data-'));
   const args = [
+    ...(options.nodeArgs ?? []),
     join(ROOT, 'bin/mallard.js'),
     '--host',
     '127.0.0.1',

@@ -193,6 +193,16 @@ test('broadcast joins: tasks over the large side, small sides read whole', async
   });
 });
 
+test('the local threshold counts the rows tasks split, not the tables they all read whole', async () => {
+  // fact (20,000 rows) is split; big2 (9,000) is read whole by every task: 29,000 rows in all.
+  const sql = 'SELECT f.k, count(*), sum(b.y) FROM fact f JOIN big2 b ON f.id = b.id2 GROUP BY f.k';
+  const both = { broadcastMaxRows: 10_000 };
+  const local = await h.check(sql, { mode: 'local' }, { ...both, localMaxRows: 25_000 });
+  assert.match(local.reason ?? '', 'fact: 20000 rows split across tasks, at most the local threshold of 25000');
+  const split = await h.check(sql, { mode: 'distributed' }, { ...both, localMaxRows: 19_999 });
+  assert.equal(split.stages[0]!.replicated, ['big2']);
+});
+
 test('outer joins never replicate the preserved side', async () => {
   await check('SELECT f.id, d.grp FROM fact f LEFT JOIN dimb d ON f.dk = d.dk', { mode: 'distributed' });
   await check('SELECT f.id, d.grp FROM dimb d RIGHT JOIN fact f ON f.dk = d.dk', { mode: 'distributed' });
