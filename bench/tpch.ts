@@ -40,6 +40,8 @@ const { values: flags } = parseArgs({
     'no-docs': { type: 'boolean', default: false },
     /** Write V8 CPU profiles of the coordinator and workers into this folder (`node --cpu-prof`). */
     profile: { type: 'string' },
+    /** Hash buckets of the colocated layout's two groups (`mallard tpch --buckets`; its default when absent). */
+    buckets: { type: 'string' },
   },
 });
 const SF = Number(flags.sf);
@@ -48,7 +50,7 @@ const LAYOUTS: TpchLayout[] =
   flags.layout === 'both' ? [...TPCH_LAYOUTS] : TPCH_LAYOUTS.filter((l) => l === flags.layout);
 if (!(SF > 0) || !Number.isInteger(RUNS) || RUNS < 1 || LAYOUTS.length === 0) {
   console.error(
-    'usage: node dist/bench/tpch.js --sf N [--runs N] [--layout colocated|balanced|both] [--no-docs] [--profile DIR]',
+    'usage: node dist/bench/tpch.js --sf N [--runs N] [--layout colocated|balanced|both] [--no-docs] [--profile DIR] [--buckets N]',
   );
   process.exit(2);
 }
@@ -201,6 +203,7 @@ async function main(): Promise<void> {
         server.url,
         '--layout',
         layout,
+        ...(flags.buckets ? ['--buckets', flags.buckets] : []),
       ]);
       if (load.code !== 0) throw new Error(`load failed:\n${load.stdout}\n${load.stderr}`);
       const loadSeconds = (performance.now() - started) / 1000;
