@@ -46,6 +46,9 @@ export async function openSandbox(options: SandboxOptions): Promise<Sandbox> {
     await setup.run('SET autoload_known_extensions = false');
     await setup.run('SET allow_community_extensions = false');
     await setup.run('SET allow_persistent_secrets = false');
+    // Table files are written once and never changed in place, so their footers can be kept between
+    // tasks: a task then opens each file without parsing its metadata again.
+    await setup.run('SET parquet_metadata_cache = true');
     await setup.run('SET lock_configuration = true');
     const limit = await setup.runAndReadAll("SELECT current_setting('memory_limit')");
     return { instance, memoryLimitBytes: parseByteSize(String(limit.getRows()[0]?.[0] ?? '0')) };
