@@ -365,16 +365,20 @@ class Planner {
         [...analyzer.decisions].filter(([, d]) => d === 'partitioned').map(([r]) => this.lookup(r)!.name),
       ),
     ];
-    // Only the rows the tasks divide among themselves gain from the fan-out; a table every task reads
-    // whole is read once on the coordinator instead.
-    const splitRows = split.reduce(
-      (n, name) => n + tableRows(this.refs.find((r) => r.layout.name === name)!.layout),
-      0,
-    );
-    if (splitRows <= this.localMaxRows) {
+    // Only the rows the tasks divide among themselves gain from the fan-out: a table every task reads
+    // whole is read once on the coordinator instead, and files no task reads (pruned by their statistics)
+    // are skipped there too, by the same statistics.
+    const splitRows = split.reduce((n, name) => {
+      const layout = this.refs.find((r) => r.layout.name === name)!.layout;
+      if (writes) return n + tableRows(layout);
+      const read = new Set(tasks.flatMap((t) => t.files[name] ?? []));
+      return n + layout.files.reduce((m, f) => m + (read.has(f.path) ? f.rows : 0), 0);
+    }, 0);
+    // A plan whose every file was pruned has no task at all: nothing to gain by running it whole.
+    if (tasks.length > 0 && splitRows <= this.localMaxRows) {
       return this.whole(
         'local',
-        `${split.join(', ')}: ${splitRows} rows split across tasks, at most the local threshold of ${this.localMaxRows}`,
+        `${split.join(', ')}: ${splitRows} rows for the tasks to split, at most the local threshold of ${this.localMaxRows}`,
       );
     }
     const broadcast = replicated.some(

@@ -198,7 +198,10 @@ test('the local threshold counts the rows tasks split, not the tables they all r
   const sql = 'SELECT f.k, count(*), sum(b.y) FROM fact f JOIN big2 b ON f.id = b.id2 GROUP BY f.k';
   const both = { broadcastMaxRows: 10_000 };
   const local = await h.check(sql, { mode: 'local' }, { ...both, localMaxRows: 25_000 });
-  assert.match(local.reason ?? '', 'fact: 20000 rows split across tasks, at most the local threshold of 25000');
+  assert.match(
+    local.reason ?? '',
+    'fact: 20000 rows for the tasks to split, at most the local threshold of 25000',
+  );
   const split = await h.check(sql, { mode: 'distributed' }, { ...both, localMaxRows: 19_999 });
   assert.equal(split.stages[0]!.replicated, ['big2']);
 });

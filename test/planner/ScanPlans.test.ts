@@ -43,6 +43,15 @@ test('a point query on an absent key plans no task and returns nothing', async (
   assert.is((await runLocally(plan, h.instance)).currentRowCount, 0);
 });
 
+test('a query pruned to files of at most the local threshold runs on the coordinator', async () => {
+  // items: 10,000 rows in 4 files of 2,500; id < 2400 keeps one file.
+  const threshold = { localMaxRows: 5_000 };
+  const pruned = await h.check('SELECT id, price FROM items WHERE id < 2400', { mode: 'local' }, threshold);
+  assert.match(pruned.reason ?? '', 'items: 2500 rows for the tasks to split');
+  await h.check('SELECT id FROM items WHERE id IN (3, 9999)', { mode: 'local' }, threshold);
+  await h.check('SELECT id FROM items WHERE id > 2600', { mode: 'distributed', tasks: 3 }, threshold);
+});
+
 test('a full scan returns all 10,000 rows from one task per file', async () => {
   const plan = await h.check('SELECT * FROM items', { mode: 'distributed', tasks: 4 });
   assert.is((await runLocally(plan, h.instance)).currentRowCount, 10_000);
