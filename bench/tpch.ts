@@ -392,7 +392,7 @@ function chartSvg(r: LayoutFigures, s: Summary): string {
 
 function markdown(r: LayoutFigures, s: Summary, machine: string): string {
   const lines = [
-    `Measured ${new Date().toISOString().slice(0, 10)} with \`node dist/bench/tpch.js --sf ${SF} --runs ${RUNS} --layout ${r.layout}\` on ${machine}. Load (\`mallard tpch --load --layout ${r.layout}\`): ${r.loadSeconds.toFixed(0)} s.`,
+    `Measured ${new Date().toISOString().slice(0, 10)} with \`node dist/bench/tpch.js --sf ${SF} --runs ${RUNS} --layout ${r.layout}\` on ${machine}. Load (\`mallard tpch --load --layout ${r.layout}${r.layout === 'colocated' ? ` --buckets ${flags.buckets}` : ''}\`): ${r.loadSeconds.toFixed(0)} s.`,
     '',
     '| query | DuckDB 2 threads, ms | Mallard, ms | Mallard / DuckDB | answer |',
     '| --- | ---: | ---: | ---: | --- |',
