@@ -51,12 +51,13 @@ interface TableRow {
   distribution: string;
   distribution_column: string | null;
   colocation_group: number | null;
+  buckets: number | null;
   rows: string;
 }
 
 async function tables(): Promise<Map<string, TableRow>> {
   const r = await client.query<TableRow>(
-    'SELECT table_name, distribution, distribution_column, colocation_group, rows FROM mallard_tables',
+    'SELECT table_name, distribution, distribution_column, colocation_group, buckets, rows FROM mallard_tables',
   );
   return new Map(r.rows.map((row) => [row.table_name, row]));
 }
@@ -112,6 +113,14 @@ test('mallard tpch --load creates and fills the eight tables in the Citus layout
   assert.is(t.get('orders')!.colocation_group, t.get('lineitem')!.colocation_group, 'orders with lineitem');
   assert.is(t.get('part')!.colocation_group, t.get('partsupp')!.colocation_group, 'part with partsupp');
   assert.is.not(t.get('part')!.colocation_group, t.get('lineitem')!.colocation_group, 'two groups');
+  // Without --buckets, one bucket per worker slot: each task reads one file of each table.
+  const slots = await client.query<{ n: number }>(
+    "SELECT CAST(sum(threads) AS INTEGER) AS n FROM mallard_workers WHERE state = 'ready'",
+  );
+  assert.ok(slots.rows[0]!.n >= 1, 'the embedded default has workers');
+  for (const name of ['lineitem', 'orders', 'partsupp', 'part']) {
+    assert.is(Number(t.get(name)?.buckets), slots.rows[0]!.n, `${name} buckets`);
+  }
   await assertRowCounts();
 });
 
