@@ -398,7 +398,7 @@ program
   .addOption(
     new Option(
       '--buckets <n>',
-      "with --load: shard count of the hash-distributed tables (default: one per worker slot of the cluster)",
+      'with --load: shard count of the hash-distributed tables (default: one per worker slot of the cluster)',
     ).argParser(parsePositiveInt),
   )
   .addOption(new Option('--replace', 'with --load: drop the eight tables first when they exist'))
