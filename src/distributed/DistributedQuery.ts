@@ -123,6 +123,7 @@ export async function startDistributedQuery(
     options.sql,
     plan,
     tasks.length + shuffles.reduce((n, w) => n + w.length, 0),
+    clock.startedAt,
   );
   runtime.record(record);
   clock.mark('staging');

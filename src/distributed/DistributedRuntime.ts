@@ -35,12 +35,16 @@ export interface QueryRecord {
   phases?: Record<string, number>;
 }
 
-/** The record of a query starting now under `plan`, with `tasks` tasks, still `running`. */
+/**
+ * The record of a query under `plan`, with `tasks` tasks, still `running`, which started at `startedAt`
+ * (epoch ms; before its planning, so that duration_ms counts it).
+ */
 export function startedRecord(
   queryId: string,
   sql: string,
   plan: DistributedPlan,
   tasks: number,
+  startedAt: number = Date.now(),
 ): QueryRecord {
   return {
     queryId,
@@ -48,7 +52,7 @@ export function startedRecord(
     mode: plan.mode,
     merge: plan.merge.kind,
     reason: plan.reason ?? null,
-    startedAt: Date.now(),
+    startedAt,
     durationMs: null,
     workers: 0,
     tasks,

@@ -6,6 +6,8 @@
 export class PhaseClock {
   readonly phases: Record<string, number> = {};
   readonly #start = performance.now();
+  /** When the clock started (epoch ms): a query's start, planning included. */
+  readonly startedAt = Date.now();
 
   mark(name: string): void {
     this.phases[name] = Math.round((performance.now() - this.#start) * 10) / 10;

@@ -1158,7 +1158,7 @@ export class TableExecutor implements SessionExecutor {
     }
     // A query the coordinator runs itself is still recorded, with why, for mallard_queries.
     const local = (): QueryRecord => {
-      const record = startedRecord(planner.runtime.nextQueryId(), sql, plan, 0);
+      const record = startedRecord(planner.runtime.nextQueryId(), sql, plan, 0, clock.startedAt);
       planner.runtime.record(record);
       return record;
     };

@@ -280,6 +280,15 @@ export function distributedSuite(test: Test, harness: DistributedHarness): void 
       'SELECT mode, merge, status, rows, tasks, workers, duration_ms >= 0 FROM mallard_queries ORDER BY started_at DESC, query_id DESC LIMIT 1',
     );
     assert.equal(dist.rows, [['distributed', 'aggregate', 'succeeded', '6', '2', '2', 't']]);
+    // duration_ms runs from before planning, like the phases: it covers them all.
+    await query('SELECT kind, max(id) FROM events GROUP BY kind');
+    const timed = await query(
+      'SELECT duration_ms, phases FROM mallard_queries ORDER BY started_at DESC, query_id DESC LIMIT 1',
+    );
+    const [duration, phases] = timed.rows[0] as [string, string];
+    const end = Number(phases.split('end ')[1]!.split(' ms')[0]);
+    assert.ok(Number(duration) >= Math.floor(end), `duration_ms ${duration}, phases ${phases}`);
+    assert.ok(Number(phases.split('plan ')[1]!.split(' ms')[0]) > 0, phases);
   });
 
   test(`[${harness.name}] a division by zero on a worker is 22012, and the session goes on`, async () => {
