@@ -6,7 +6,7 @@ import {
 } from '@duckdb/node-api';
 import duckdb from '@duckdb/node-bindings';
 import * as arrow from 'apache-arrow';
-import { gatherStrings } from './stringRuns.js';
+import { stringVectorBytes } from './stringRuns.js';
 
 /**
  * Turns DuckDB result chunks into Arrow record batches, column by column, straight from the vectors'
@@ -55,10 +55,6 @@ function validityOf(vector: duckdb.Vector, rows: number): { nullBitmap?: Uint8Ar
 
 const POPCOUNT = new Uint8Array(256);
 for (let i = 1; i < 256; i++) POPCOUNT[i] = (i & 1) + POPCOUNT[i >> 1]!;
-
-function isValid(bitmap: Uint8Array | undefined, row: number): boolean {
-  return bitmap === undefined || (bitmap[row >> 3]! & (1 << (row & 7))) !== 0;
-}
 
 /** Fixed-width values: one copy of the vector's data buffer. */
 function fixedWidth<T extends arrow.DataType>(type: T, width: number): ColumnEncoder {
@@ -132,22 +128,13 @@ function decimalEncoder(width: number, scale: number): ColumnEncoder {
 /**
  * VARCHAR and BLOB are 16-byte string_t entries: a u32 length, then the bytes inline when they fit in 12,
  * else a 4-byte prefix and a pointer into DuckDB's string heap. Long strings were the worker's dearest
- * values until gatherStrings read touching ones in one native call per run.
+ * values until gatherStrings (via stringVectorBytes) read touching ones in one native call per run.
  */
 function stringEncoder(type: arrow.Utf8 | arrow.Binary): ColumnEncoder {
   return (chunk, column, rows) => {
     const vector = vectorOf(chunk, column);
-    const raw = duckdb.vector_get_data(vector, rows * 16);
-    // string_t entries as 32-bit words: [length, prefix or inline bytes, pointer low, pointer high].
-    const words = new Uint32Array(raw.buffer, raw.byteOffset, rows * 4);
     const validity = validityOf(vector, rows);
-    const offsets = new Int32Array(rows + 1);
-    let total = 0;
-    for (let i = 0; i < rows; i++) {
-      if (isValid(validity.nullBitmap, i)) total += words[i * 4]!;
-      offsets[i + 1] = total;
-    }
-    const bytes = gatherStrings(raw, 0, offsets);
+    const { bytes, offsets } = stringVectorBytes(vector, rows, validity.nullBitmap);
     // Utf8 and Binary share one layout; makeData's overloads only differ in name.
     const data = arrow.makeData({
       type: type as arrow.Utf8,

@@ -72,3 +72,25 @@ export function gatherStrings(entries: Uint8Array, from: number, offsets: Int32A
   if (runRow >= 0) flush(rows);
   return bytes;
 }
+
+/**
+ * The bytes of a flat VARCHAR or BLOB vector's first `rows` strings, one after another, and where each
+ * row's begin (`offsets`, `rows + 1` of them; a NULL row, whose bit in `validity` is clear, is empty).
+ * Read while the vector's chunk is held: the entries and heap strings are DuckDB's memory.
+ */
+export function stringVectorBytes(
+  vector: duckdb.Vector,
+  rows: number,
+  validity: Uint8Array | null | undefined,
+): { bytes: Uint8Array; offsets: Int32Array } {
+  const entries = duckdb.vector_get_data(vector, rows * 16);
+  // string_t entries as 32-bit words: [length, prefix or inline bytes, pointer low, pointer high].
+  const words = new Uint32Array(entries.buffer, entries.byteOffset, rows * 4);
+  const offsets = new Int32Array(rows + 1);
+  let total = 0;
+  for (let i = 0; i < rows; i++) {
+    if (!validity || (validity[i >> 3]! & (1 << (i & 7))) !== 0) total += words[i * 4]!;
+    offsets[i + 1] = total;
+  }
+  return { bytes: gatherStrings(entries, 0, offsets), offsets };
+}

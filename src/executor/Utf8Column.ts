@@ -1,6 +1,6 @@
 import type { DuckDBDataChunk } from '@duckdb/node-api';
 import duckdb from '@duckdb/node-bindings';
-import { gatherStrings } from '../../worker/stringRuns.js';
+import { stringVectorBytes } from '../../worker/stringRuns.js';
 import type { Column } from './Executor.js';
 
 /**
@@ -42,16 +42,8 @@ export class Utf8Column implements Column {
  */
 export function readUtf8Column(chunk: DuckDBDataChunk, column: number, rows: number): Utf8Column {
   const vector = duckdb.data_chunk_get_vector(chunk.chunk, column);
-  const entries = duckdb.vector_get_data(vector, rows * 16);
   const mask = duckdb.vector_get_validity(vector, Math.ceil(rows / 64) * 8);
   const validity = mask ? mask.slice(0, Math.ceil(rows / 8)) : null;
-  // string_t entries as 32-bit words: [length, prefix or inline bytes, pointer low, pointer high].
-  const words = new Uint32Array(entries.buffer, entries.byteOffset, rows * 4);
-  const offsets = new Int32Array(rows + 1);
-  let total = 0;
-  for (let i = 0; i < rows; i++) {
-    if (validity === null || (validity[i >> 3]! & (1 << (i & 7))) !== 0) total += words[i * 4]!;
-    offsets[i + 1] = total;
-  }
-  return new Utf8Column(rows, gatherStrings(entries, 0, offsets), offsets, validity);
+  const { bytes, offsets } = stringVectorBytes(vector, rows, validity);
+  return new Utf8Column(rows, bytes, offsets, validity);
 }
