@@ -224,7 +224,8 @@ export async function loadTpch(options: TpchLoadOptions): Promise<TpchLoadedTabl
         await client.query(`DROP TABLE IF EXISTS ${quoteIdent(table)}`);
     }
     for (const table of TPCH_TABLES) await client.query(tpchCreateTableSql(table));
-    const buckets = options.buckets ?? (await workerSlots(client));
+    const buckets =
+      options.buckets ?? (options.layout === 'colocated' ? await workerSlots(client) : undefined);
     for (const sql of tpchDistributionSql(options.layout, buckets)) await client.query(sql);
     const loaded: TpchLoadedTable[] = [];
     for (const table of TPCH_TABLES) {
