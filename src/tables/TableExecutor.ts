@@ -935,12 +935,22 @@ export class TableExecutor implements SessionExecutor {
     forEachTableRef(tree, (ref, cte) => {
       if (!cte && !ref.schema_name && CLUSTER_VIEWS.has(ref.table_name.toLowerCase())) volatile = true;
     });
-    const probe = await this.#withView(async (view) => ({
-      key: this.#viewKey(view),
-      out: await rewriteSelect(this.#parser, structuredClone(tree), this.#resolver(view, { dry: true })),
-    }));
-    if (!probe.out.replaced) return this.#inner.prepare(sql, hints);
-    const typed = await this.#inner.prepare(probe.out.sql, hints);
+    // Prepared while the snapshot is held: DuckDB's bind opens the files the rewrite names, and once
+    // the snapshot is released a compaction's garbage collection may remove them.
+    const probe = await this.#withView(async (view) => {
+      const out = await rewriteSelect(
+        this.#parser,
+        structuredClone(tree),
+        this.#resolver(view, { dry: true }),
+      );
+      return {
+        key: this.#viewKey(view),
+        out,
+        typed: out.replaced ? await this.#inner.prepare(out.sql, hints) : null,
+      };
+    });
+    if (!probe.typed) return this.#inner.prepare(sql, hints);
+    const typed = probe.typed;
     const { tag, tagHasCount, paramTypes, columns } = typed;
     // The statement prepared for the last catalog version it ran on: executing it again on the same
     // version (the common case for an application's prepared queries) skips the rewrite and DuckDB's bind.

@@ -151,4 +151,43 @@ test('a running query keeps its files: compaction waits for the cursor to close'
   assert.is(rows, 5000);
 });
 
+test('statements prepared while compaction replaces the files bind to files that exist', async () => {
+  const s = await f.session();
+  await q(s, 'CREATE TABLE churned (v int)');
+  for (let i = 0; i < 5; i++)
+    await q(s, `INSERT INTO churned SELECT j FROM range(${i * 1000}, ${(i + 1) * 1000}) AS t(j)`);
+  // Full vacuums back to back: each replaces every file, and the old ones go once no snapshot reads them.
+  let stop = false;
+  let vacuums = 0;
+  const churn = (async () => {
+    while (!stop) {
+      await f.storage.vacuum({ schema: 'public', name: 'churned' }, { full: true });
+      vacuums++;
+    }
+  })();
+  const failures: string[] = [];
+  try {
+    for (let i = 0; i < 300; i++) {
+      try {
+        const query = await s.prepare('SELECT count(*) FROM churned', []);
+        try {
+          const cursor = await query.execute([]);
+          const batch = await cursor.next();
+          cursor.close();
+          assert.is(Number(batch?.columns[0]?.getItem(0)), 5000);
+        } finally {
+          query.close();
+        }
+      } catch (err) {
+        failures.push(String(err));
+      }
+    }
+  } finally {
+    stop = true;
+    await churn;
+  }
+  assert.ok(vacuums >= 10, `${vacuums} vacuums ran alongside`);
+  assert.equal(failures.slice(0, 3), [], `${failures.length} of 300 statements failed`);
+});
+
 test.run();
