@@ -76,27 +76,21 @@ export async function startDistributedQuery(
   const facts = mergeFacts(plan);
   const name = planner.stagingName();
   let mergeSql = facts.sql.get(name);
-  const createLoader = () =>
-    session.withConnection((conn) => ArrowBatchLoader.create(conn, name, stage.columns));
-  const signature = columnsSignature(options.columns);
-  // A plan whose merge was checked already has its tasks dispatched before its staging table exists:
-  // creating it (a few DuckDB statements) overlaps the tasks instead of delaying them.
-  let loader: ArrowBatchLoader | Promise<ArrowBatchLoader>;
+  let loader: ArrowBatchLoader;
   try {
     if (mergeSql === undefined) {
       mergeSql = await renameTaskResults(planner, plan.merge.sql, name);
       facts.sql.set(name, mergeSql);
     }
-    loader = facts.checked.has(signature) ? createLoader() : await createLoader();
+    loader = await session.withConnection((conn) => ArrowBatchLoader.create(conn, name, stage.columns));
   } catch (err) {
     planner.releaseStagingName(name);
     throw err;
   }
+  // The name is free again only once its relation is gone.
+  const drop = () => session.withConnection(() => loader.drop()).then(() => planner.releaseStagingName(name));
+  const signature = columnsSignature(options.columns);
   if (!facts.checked.has(signature)) {
-    const created = loader as ArrowBatchLoader;
-    // The name is free again only once its relation is gone.
-    const drop = () =>
-      session.withConnection(() => created.drop()).then(() => planner.releaseStagingName(name));
     let columns: readonly ResultColumn[];
     try {
       // Prepared over the empty staging table only to learn its columns: see DistributedCursor.#runMerge.
@@ -132,12 +126,7 @@ export async function startDistributedQuery(
     clock.startedAt,
   );
   runtime.record(record);
-  if (loader instanceof Promise)
-    loader.then(
-      () => clock.mark('staging'),
-      () => {},
-    );
-  else clock.mark('staging');
+  clock.mark('staging');
   record.phases = clock.phases;
   const streaming =
     plan.merge.kind === 'concat' && plan.merge.limit === undefined && plan.merge.offset === undefined;
@@ -160,22 +149,10 @@ export async function startDistributedQuery(
         faulted: (reason: string) => planner.markWorkerFault(plan, options.sql, reason),
       }
     : undefined;
-  const cursor = new DistributedCursor(
-    stages,
-    options.columns,
-    session,
-    loader,
-    mergeSql,
-    streaming,
-    record,
-    clock,
-    {
-      dropped: () => planner.releaseStagingName(name),
-      ...(fallback ? { fallback } : {}),
-    },
-  );
-  cursor.start();
-  return cursor;
+  return new DistributedCursor(stages, options.columns, session, loader, mergeSql, streaming, record, clock, {
+    dropped: () => planner.releaseStagingName(name),
+    ...(fallback ? { fallback } : {}),
+  });
 }
 
 /** Task result bytes a merge holds before appending them to its staging table in one go. */
@@ -211,16 +188,12 @@ export class DistributedCursor implements QueryCursor {
   #run: QueryRun | null = null;
   #runs: QueryRun[] = [];
   #canceled: string | undefined;
-  /** The final stage, once dispatched (see start()). */
-  #started: Promise<QueryRun> | null = null;
-  /** The staging table the final stage's batches go to. */
-  #loader: Promise<ArrowBatchLoader>;
 
   constructor(
     private readonly stages: Stages,
     readonly columns: readonly ResultColumn[],
     private readonly session: MergeSession,
-    loader: ArrowBatchLoader | Promise<ArrowBatchLoader>,
+    private loader: ArrowBatchLoader,
     private readonly mergeSql: string,
     private readonly streaming: boolean,
     private readonly record: QueryRecord,
@@ -231,26 +204,7 @@ export class DistributedCursor implements QueryCursor {
       /** Runs the query whole on the coordinator, and tells the planner why it had to. */
       fallback?: { run: () => Promise<QueryCursor>; faulted: (reason: string) => void };
     },
-  ) {
-    this.#loader = Promise.resolve(loader);
-    // Awaited by next(); a failure to create it surfaces there.
-    this.#loader.catch(() => {});
-  }
-
-  /** Dispatches the tasks (after any shuffle stages) now, rather than at the first next(). */
-  start(): void {
-    this.#dispatched();
-  }
-
-  /** The final stage's run, started on the first call. */
-  #dispatched(): Promise<QueryRun> {
-    if (!this.#started) {
-      this.#started = this.#finalRun();
-      // Awaited by next(); a failure surfaces there.
-      this.#started.catch(() => {});
-    }
-    return this.#started;
-  }
+  ) {}
 
   get rowsChanged(): number {
     return this.#returned;
@@ -354,18 +308,16 @@ export class DistributedCursor implements QueryCursor {
 
   async #nextStreamed(): Promise<ColumnBatch | null> {
     while (this.#pending.length === 0) {
-      this.#iterator ??= (await this.#dispatched())[Symbol.asyncIterator]();
+      this.#iterator ??= (await this.#finalRun())[Symbol.asyncIterator]();
       const step = await this.#iterator.next();
       if (step.done) return null;
       if (this.clock.phases['first batch'] === undefined) this.clock.mark('first batch');
-      const loader = await this.#loader;
       await this.session.withConnection(async (conn) => {
         // A fresh staging table per batch: DuckDB keeps deleted rows' memory until the table is dropped.
-        const { name, columns } = loader;
-        await loader.drop();
-        const fresh = ArrowBatchLoader.create(conn, name, columns);
-        this.#loader = fresh;
-        (await fresh).append(step.value.batch);
+        const { name, columns } = this.loader;
+        await this.loader.drop();
+        this.loader = await ArrowBatchLoader.create(conn, name, columns);
+        this.loader.append(step.value.batch);
       });
       this.#pending = await this.#runMerge(async (q) => readAll(await q.execute([])));
     }
@@ -382,10 +334,9 @@ export class DistributedCursor implements QueryCursor {
         const batches = held;
         held = [];
         heldBytes = 0;
-        const loader = await this.#loader;
-        await this.session.withConnection(async () => loader.appendAll(batches));
+        await this.session.withConnection(async () => this.loader.appendAll(batches));
       };
-      for await (const { batch } of await this.#dispatched()) {
+      for await (const { batch } of await this.#finalRun()) {
         if (this.clock.phases['first batch'] === undefined) this.clock.mark('first batch');
         held.push(batch);
         heldBytes += batch.data.byteLength;
@@ -425,12 +376,8 @@ export class DistributedCursor implements QueryCursor {
     this.#final?.close();
     this.#pending = [];
     this.#current?.close();
-    // The tasks may still run when the staging table could not be created.
-    for (const run of this.#runs) run.cancel('the query ended');
-    this.#loader.then(
-      (loader) => this.session.withConnection(() => loader.drop()).then(this.hooks.dropped, () => {}),
-      () => this.hooks.dropped(),
-    );
+    const loader = this.loader;
+    this.session.withConnection(() => loader.drop()).then(this.hooks.dropped, () => {});
     this.#whole?.close();
     const r = this.record;
     r.status = status;
