@@ -1,9 +1,4 @@
-import {
-  configurationOptionDescriptions,
-  type DuckDBType,
-  DuckDBTypeId,
-  type DuckDBValue,
-} from '@duckdb/node-api';
+import { configurationOptionDescriptions, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import type { BackendWriter, FieldDescription } from '../../protocol/pg/BackendWriter.js';
 import type { FrontendMessage } from '../../protocol/pg/messages.js';
 import { PgError, ProtocolError } from '../../protocol/pg/PgError.js';
@@ -657,8 +652,6 @@ export class Session {
       const codec = codecs[i]!;
       return binaryFieldWriter(col.type) ?? ((w, v) => w.fieldBytes(codec.binary(v, options)));
     });
-    // VARCHAR values go out as the bytes the cursor copied from DuckDB (Utf8Column), in either format.
-    const utf8 = columns.map((col) => col.type.typeId === DuckDBTypeId.VARCHAR);
     let budget = maxRows > 0 ? maxRows : Number.POSITIVE_INFINITY;
     while (budget > 0) {
       if (!portal.batch || portal.offset >= portal.batch.rowCount) {
@@ -673,7 +666,8 @@ export class Session {
         w.beginDataRow(ncols);
         for (let c = 0; c < ncols; c++) {
           const col = cols[c]!;
-          if (utf8[c] && col instanceof Utf8Column) {
+          // VARCHAR values go out as the bytes the cursor copied from DuckDB, in either format.
+          if (col instanceof Utf8Column) {
             if (col.isNull(r)) w.fieldNull();
             else w.fieldSlice(col.bytes, col.offsets[r]!, col.offsets[r + 1]!);
             continue;
